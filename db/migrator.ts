@@ -1,0 +1,21 @@
+import type { QueryInterface, Sequelize } from 'sequelize';
+import { SequelizeStorage, Umzug } from 'umzug';
+import * as createEngineTables from './migrations/20261127-0001-create-engine-tables.ts';
+
+/** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
+const MIGRATIONS = [{ name: '20261127-0001-create-engine-tables', module: createEngineTables }];
+
+/** The umzug migrator over the application database; the `migrations` table records what ran. */
+export function createMigrator(sequelize: Sequelize): Umzug<QueryInterface> {
+  return new Umzug<QueryInterface>({
+    migrations: MIGRATIONS.map(({ name, module }) => ({ name, up: module.up, down: module.down })),
+    context: sequelize.getQueryInterface(),
+    storage: new SequelizeStorage({ sequelize, tableName: 'migrations' }),
+    logger: undefined,
+  });
+}
+
+/** Brings the schema up to date; safe to run at every start. */
+export async function migrate(sequelize: Sequelize): Promise<void> {
+  await createMigrator(sequelize).up();
+}

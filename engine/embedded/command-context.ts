@@ -1,0 +1,741 @@
+import { NotFoundError } from '../../common/errors.ts';
+import type { DefinitionCache } from './definitions.ts';
+import { InstanceState } from './instance-state.ts';
+import type { KeyAllocator } from './keys.ts';
+import type {
+  ElementInstanceRow,
+  IncidentRow,
+  JobRow,
+  PendingHistoryEvent,
+  ProcessInstanceRow,
+  UserTaskRow,
+} from './rows.ts';
+import { parseJson } from './rows.ts';
+import { type Sql, deleteWhereIn, forUpdate, insertRows, placeholders } from './sql.ts';
+
+/** A timer row to insert. */
+export interface TimerInsert {
+  key: number;
+  processInstanceKey: number | null;
+  elementInstanceKey: number | null;
+  processDefinitionKey: number;
+  elementId: string;
+  dueAt: number;
+  repetitions: number;
+  cycle: string | null;
+}
+
+/** A message subscription row to insert. */
+export interface MessageSubscriptionInsert {
+  key: number;
+  processInstanceKey: number;
+  elementInstanceKey: number;
+  elementId: string;
+  messageName: string;
+  correlationKey: string;
+  interrupting: boolean;
+}
+
+/** A signal subscription row to insert. */
+export interface SignalSubscriptionInsert {
+  key: number;
+  processInstanceKey: number;
+  elementInstanceKey: number;
+  elementId: string;
+  signalName: string;
+  interrupting: boolean;
+}
+
+/** What the engine needs from its surroundings inside a command. */
+export interface CommandEnv {
+  keys: KeyAllocator;
+  definitions: DefinitionCache;
+}
+
+interface PiRow {
+  process_instance_key: number | string;
+  root_process_instance_key: number | string;
+  process_definition_key: number | string;
+  bpmn_process_id: string;
+  version: number;
+  state: ProcessInstanceRow['state'];
+  parent_process_instance_key: number | string | null;
+  parent_element_instance_key: number | string | null;
+  incident_count: number;
+  lock_version: number;
+  started_at: number | string;
+  ended_at: number | string | null;
+}
+
+const num = (v: unknown): number => Number(v);
+const optNum = (v: unknown): number | null => (v == null ? null : Number(v));
+
+/** Maps an engine_process_instance row. */
+export function toProcessInstanceRow(r: PiRow): ProcessInstanceRow {
+  return {
+    key: num(r.process_instance_key),
+    rootKey: num(r.root_process_instance_key),
+    processDefinitionKey: num(r.process_definition_key),
+    bpmnProcessId: r.bpmn_process_id,
+    version: Number(r.version),
+    state: r.state,
+    parentProcessInstanceKey: optNum(r.parent_process_instance_key),
+    parentElementInstanceKey: optNum(r.parent_element_instance_key),
+    incidentCount: Number(r.incident_count),
+    lockVersion: Number(r.lock_version),
+    startedAt: num(r.started_at),
+    endedAt: optNum(r.ended_at),
+  };
+}
+
+/**
+ * The working set of one command inside its transaction: the instances it locked and loaded, the rows it
+ * will write and the history it appends. Nothing is written until `flush()`, which issues a few multi-row
+ * statements; the command's transaction commits after the last flush.
+ */
+export class CommandContext {
+  readonly instances = new Map<number, InstanceState>();
+  readonly history: PendingHistoryEvent[] = [];
+  /** History events already flushed, with their positions (for exporters and listeners). */
+  readonly flushedHistory: (PendingHistoryEvent & { position: number })[] = [];
+  /** Job types that got new activatable jobs: parked workers of these types are woken after commit. */
+  readonly newJobTypes = new Set<string>();
+  /** Element instances whose job was settled by the command itself (no JOB_CANCELED when they end). */
+  readonly settledJobElements = new Set<number>();
+  private readonly lockedRoots = new Set<number>();
+
+  readonly jobInserts: JobRow[] = [];
+  readonly jobDeletes: number[] = [];
+  readonly jobDeletesByElement: number[] = [];
+  readonly userTaskInserts: UserTaskRow[] = [];
+  readonly timerInserts: TimerInsert[] = [];
+  readonly timerDeletes: number[] = [];
+  readonly timerDeletesByElement: number[] = [];
+  readonly messageSubInserts: MessageSubscriptionInsert[] = [];
+  readonly messageSubDeletes: number[] = [];
+  readonly messageSubDeletesByElement: number[] = [];
+  readonly signalSubInserts: SignalSubscriptionInsert[] = [];
+  readonly signalSubDeletesByElement: number[] = [];
+  readonly incidentInserts: IncidentRow[] = [];
+  readonly correlationInserts: { messageKey: number; target: string }[] = [];
+  /** Statements that change single rows (rare paths): run in order at flush. */
+  readonly statements: { sql: string; params: unknown[] }[] = [];
+
+  constructor(
+    readonly sql: Sql,
+    readonly env: CommandEnv,
+    readonly now: number,
+    readonly actor: string | null,
+  ) {}
+
+  /** A new unique key. */
+  nextKey(): number {
+    return this.env.keys.nextKey();
+  }
+
+  /**
+   * Locks the call-activity tree of an instance (its root row, `FOR UPDATE` on MySQL; SQLite has a single
+   * writer) and loads the instance: row, live element instances and variables.
+   */
+  async loadInstance(processInstanceKey: number): Promise<InstanceState> {
+    const loaded = this.instances.get(processInstanceKey);
+    if (loaded) return loaded;
+    const sql = this.sql;
+    let row: ProcessInstanceRow;
+    if (sql.dialect === 'mysql') {
+      const roots = await sql.all<{ root_process_instance_key: number | string }>(
+        'SELECT root_process_instance_key FROM engine_process_instance WHERE process_instance_key = ?',
+        [processInstanceKey],
+      );
+      if (roots.length === 0) throw instanceNotFound(processInstanceKey);
+      const rootKey = num(roots[0].root_process_instance_key);
+      const locked = await this.lockRoot(rootKey, rootKey === processInstanceKey);
+      if (rootKey === processInstanceKey && locked) {
+        row = locked;
+      } else {
+        row = await this.readInstanceRow(processInstanceKey, '');
+      }
+    } else {
+      row = await this.readInstanceRow(processInstanceKey, '');
+    }
+    const deployed = await this.env.definitions.get(sql, row.processDefinitionKey);
+    const state = new InstanceState(row, deployed.model, false);
+    if (row.state === 'ACTIVE') {
+      const elements = await sql.all<{
+        element_instance_key: number | string;
+        flow_scope_key: number | string | null;
+        element_id: string;
+        element_type: string;
+        state: ElementInstanceRow['state'];
+        data: string | null;
+        created_at: number | string;
+      }>(
+        'SELECT element_instance_key, flow_scope_key, element_id, element_type, state, data, created_at FROM engine_element_instance WHERE process_instance_key = ?',
+        [processInstanceKey],
+      );
+      for (const e of elements) {
+        state.put(
+          {
+            key: num(e.element_instance_key),
+            processInstanceKey,
+            flowScopeKey: optNum(e.flow_scope_key),
+            elementId: e.element_id,
+            elementType: e.element_type,
+            state: e.state,
+            data: parseJson(e.data, {}),
+            createdAt: num(e.created_at),
+          },
+          true,
+        );
+      }
+      const variables = await sql.all<{ scope_key: number | string; name: string; value: string }>(
+        'SELECT scope_key, name, value FROM engine_variable WHERE process_instance_key = ?',
+        [processInstanceKey],
+      );
+      for (const v of variables) {
+        const scopeKey = num(v.scope_key);
+        let scope = state.variables.get(scopeKey);
+        if (!scope) {
+          scope = new Map();
+          state.variables.set(scopeKey, scope);
+        }
+        scope.set(v.name, { value: JSON.parse(v.value), json: v.value });
+        state.storedScopes.add(scopeKey);
+      }
+    }
+    this.instances.set(processInstanceKey, state);
+    return state;
+  }
+
+  /** Registers an instance created by this command. */
+  addNewInstance(row: ProcessInstanceRow, state: InstanceState): void {
+    this.instances.set(row.key, state);
+    this.lockedRoots.add(row.rootKey);
+  }
+
+  private async lockRoot(rootKey: number, wantRow: boolean): Promise<ProcessInstanceRow | undefined> {
+    if (this.lockedRoots.has(rootKey)) return undefined;
+    const row = await this.readInstanceRow(rootKey, forUpdate(this.sql.dialect));
+    this.lockedRoots.add(rootKey);
+    return wantRow ? row : undefined;
+  }
+
+  private async readInstanceRow(key: number, lock: string): Promise<ProcessInstanceRow> {
+    const rows = await this.sql.all<PiRow>(
+      `SELECT * FROM engine_process_instance WHERE process_instance_key = ?${lock}`,
+      [key],
+    );
+    if (rows.length === 0) throw instanceNotFound(key);
+    return toProcessInstanceRow(rows[0]);
+  }
+
+  /** Appends a history event of an instance. */
+  event(
+    inst: InstanceState,
+    ei: ElementInstanceRow | null,
+    intent: string,
+    payload: Record<string, unknown> = {},
+    element?: { id: string; type: string },
+  ): void {
+    this.history.push({
+      processInstanceKey: inst.row.key,
+      processDefinitionKey: inst.row.processDefinitionKey,
+      elementInstanceKey: ei?.key ?? null,
+      elementId: element?.id ?? ei?.elementId ?? null,
+      elementType: element?.type ?? ei?.elementType ?? null,
+      intent,
+      actor: this.actor,
+      time: this.now,
+      payload,
+    });
+  }
+
+  /** Appends a history event for an instance that is not loaded (job time-outs and the like). */
+  rawEvent(
+    row: {
+      processInstanceKey: number;
+      processDefinitionKey: number;
+      elementInstanceKey: number;
+      elementId: string;
+    },
+    intent: string,
+    payload: Record<string, unknown> = {},
+  ): void {
+    this.history.push({
+      processInstanceKey: row.processInstanceKey,
+      processDefinitionKey: row.processDefinitionKey,
+      elementInstanceKey: row.elementInstanceKey,
+      elementId: row.elementId,
+      elementType: null,
+      intent,
+      actor: this.actor,
+      time: this.now,
+      payload,
+    });
+  }
+
+  /** Writes everything collected so far; may be called again later in the same command. */
+  async flush(): Promise<void> {
+    const sql = this.sql;
+    const newInstances: ProcessInstanceRow[] = [];
+    const elementInserts: unknown[][] = [];
+    const elementDeletes: number[] = [];
+    const scopeDeletes: number[] = [];
+    const variableUpserts: unknown[][] = [];
+    const endedInstances: number[] = [];
+
+    for (const inst of this.instances.values()) {
+      if (inst.isNew && !inst.stored.has(-1)) {
+        newInstances.push(inst.row);
+        inst.stored.add(-1);
+        inst.rowDirty = false;
+      } else if (inst.rowDirty) {
+        const r = inst.row;
+        this.statements.push({
+          sql: 'UPDATE engine_process_instance SET state = ?, incident_count = ?, ended_at = ? WHERE process_instance_key = ?',
+          params: [r.state, r.incidentCount, r.endedAt, r.key],
+        });
+        inst.rowDirty = false;
+        if (r.state !== 'ACTIVE') endedInstances.push(r.key);
+      }
+      for (const ei of inst.elements.values()) {
+        if (!inst.stored.has(ei.key)) {
+          elementInserts.push([
+            ei.key,
+            ei.processInstanceKey,
+            ei.flowScopeKey,
+            ei.elementId,
+            ei.elementType,
+            ei.state,
+            JSON.stringify(ei.data),
+            ei.createdAt,
+          ]);
+          inst.stored.add(ei.key);
+        } else if (inst.dirtyElements.has(ei.key)) {
+          this.statements.push({
+            sql: 'UPDATE engine_element_instance SET state = ?, data = ? WHERE element_instance_key = ?',
+            params: [ei.state, JSON.stringify(ei.data), ei.key],
+          });
+        }
+      }
+      inst.dirtyElements.clear();
+      elementDeletes.push(...inst.deletedElements);
+      inst.deletedElements.clear();
+      if (inst.row.state === 'ACTIVE') {
+        scopeDeletes.push(...inst.deletedScopes);
+        for (const w of inst.variableWrites.values()) {
+          variableUpserts.push([w.scopeKey, w.name, inst.row.key, w.json]);
+          inst.storedScopes.add(w.scopeKey);
+        }
+      }
+      inst.deletedScopes.clear();
+      inst.variableWrites.clear();
+    }
+
+    // Deletes first: a retried step deletes what its element owned, then writes it anew.
+    if (elementDeletes.length > 0)
+      await deleteWhereIn(sql, 'engine_element_instance', 'element_instance_key', elementDeletes);
+    if (this.jobDeletes.length > 0) await deleteWhereIn(sql, 'engine_job', 'job_key', this.jobDeletes);
+    if (this.jobDeletesByElement.length > 0) {
+      await deleteWhereIn(sql, 'engine_job', 'element_instance_key', this.jobDeletesByElement);
+    }
+    if (this.timerDeletes.length > 0)
+      await deleteWhereIn(sql, 'engine_timer', 'timer_key', this.timerDeletes);
+    if (this.timerDeletesByElement.length > 0) {
+      await deleteWhereIn(sql, 'engine_timer', 'element_instance_key', this.timerDeletesByElement);
+    }
+    if (this.messageSubDeletes.length > 0) {
+      await deleteWhereIn(sql, 'engine_message_subscription', 'subscription_key', this.messageSubDeletes);
+    }
+    if (this.messageSubDeletesByElement.length > 0) {
+      await deleteWhereIn(
+        sql,
+        'engine_message_subscription',
+        'element_instance_key',
+        this.messageSubDeletesByElement,
+      );
+    }
+    if (this.signalSubDeletesByElement.length > 0) {
+      await deleteWhereIn(
+        sql,
+        'engine_signal_subscription',
+        'element_instance_key',
+        this.signalSubDeletesByElement,
+      );
+    }
+    this.jobDeletes.length = 0;
+    this.jobDeletesByElement.length = 0;
+    this.timerDeletes.length = 0;
+    this.timerDeletesByElement.length = 0;
+    this.messageSubDeletes.length = 0;
+    this.messageSubDeletesByElement.length = 0;
+    this.signalSubDeletesByElement.length = 0;
+
+    this.dropRowsOfEndedOwners();
+    if (newInstances.length > 0) {
+      await insertRows(
+        sql,
+        'engine_process_instance',
+        [
+          'process_instance_key',
+          'root_process_instance_key',
+          'process_definition_key',
+          'bpmn_process_id',
+          'version',
+          'state',
+          'parent_process_instance_key',
+          'parent_element_instance_key',
+          'incident_count',
+          'lock_version',
+          'started_at',
+          'ended_at',
+        ],
+        newInstances.map((r) => [
+          r.key,
+          r.rootKey,
+          r.processDefinitionKey,
+          r.bpmnProcessId,
+          r.version,
+          r.state,
+          r.parentProcessInstanceKey,
+          r.parentElementInstanceKey,
+          r.incidentCount,
+          0,
+          r.startedAt,
+          r.endedAt,
+        ]),
+      );
+    }
+    if (elementInserts.length > 0) {
+      await insertRows(
+        sql,
+        'engine_element_instance',
+        [
+          'element_instance_key',
+          'process_instance_key',
+          'flow_scope_key',
+          'element_id',
+          'element_type',
+          'state',
+          'data',
+          'created_at',
+        ],
+        elementInserts,
+      );
+    }
+    if (this.jobInserts.length > 0) {
+      await insertRows(
+        sql,
+        'engine_job',
+        [
+          'job_key',
+          'type',
+          'state',
+          'process_instance_key',
+          'element_instance_key',
+          'element_id',
+          'bpmn_process_id',
+          'process_definition_key',
+          'version',
+          'retries',
+          'worker',
+          'deadline',
+          'activation_key',
+          'backoff_until',
+          'custom_headers',
+          'error_message',
+          'created_at',
+        ],
+        this.jobInserts.map((j) => [
+          j.key,
+          j.type,
+          j.state,
+          j.processInstanceKey,
+          j.elementInstanceKey,
+          j.elementId,
+          j.bpmnProcessId,
+          j.processDefinitionKey,
+          j.version,
+          j.retries,
+          j.worker,
+          j.deadline,
+          j.activationKey,
+          j.backoffUntil,
+          Object.keys(j.customHeaders).length > 0 ? JSON.stringify(j.customHeaders) : null,
+          j.errorMessage,
+          j.createdAt,
+        ]),
+      );
+      this.jobInserts.length = 0;
+    }
+    if (this.userTaskInserts.length > 0) {
+      const candidates: unknown[][] = [];
+      await insertRows(
+        sql,
+        'engine_user_task',
+        [
+          'user_task_key',
+          'element_instance_key',
+          'process_instance_key',
+          'process_definition_key',
+          'bpmn_process_id',
+          'element_id',
+          'name',
+          'state',
+          'assignee',
+          'candidate_groups',
+          'candidate_users',
+          'due_date',
+          'follow_up_date',
+          'priority',
+          'form_key',
+          'external_form_reference',
+          'custom_headers',
+          'action',
+          'completed_by',
+          'created_at',
+          'completed_at',
+        ],
+        this.userTaskInserts.map((t) => {
+          for (const g of new Set(t.candidateGroups)) candidates.push([t.key, 'group', g]);
+          for (const u of new Set(t.candidateUsers)) candidates.push([t.key, 'user', u]);
+          return [
+            t.key,
+            t.elementInstanceKey,
+            t.processInstanceKey,
+            t.processDefinitionKey,
+            t.bpmnProcessId,
+            t.elementId,
+            t.name,
+            t.state,
+            t.assignee,
+            JSON.stringify(t.candidateGroups),
+            JSON.stringify(t.candidateUsers),
+            t.dueDate,
+            t.followUpDate,
+            t.priority,
+            t.formKey,
+            t.externalFormReference,
+            Object.keys(t.customHeaders).length > 0 ? JSON.stringify(t.customHeaders) : null,
+            t.action,
+            t.completedBy,
+            t.createdAt,
+            t.completedAt,
+          ];
+        }),
+      );
+      if (candidates.length > 0) {
+        await insertRows(sql, 'engine_user_task_candidate', ['user_task_key', 'kind', 'value'], candidates);
+      }
+      this.userTaskInserts.length = 0;
+    }
+    if (this.timerInserts.length > 0) {
+      await insertRows(
+        sql,
+        'engine_timer',
+        [
+          'timer_key',
+          'process_instance_key',
+          'element_instance_key',
+          'process_definition_key',
+          'element_id',
+          'due_at',
+          'repetitions',
+          'cycle',
+          'created_at',
+        ],
+        this.timerInserts.map((t) => [
+          t.key,
+          t.processInstanceKey,
+          t.elementInstanceKey,
+          t.processDefinitionKey,
+          t.elementId,
+          t.dueAt,
+          t.repetitions,
+          t.cycle,
+          this.now,
+        ]),
+      );
+      this.timerInserts.length = 0;
+    }
+    if (this.messageSubInserts.length > 0) {
+      await insertRows(
+        sql,
+        'engine_message_subscription',
+        [
+          'subscription_key',
+          'process_instance_key',
+          'element_instance_key',
+          'element_id',
+          'message_name',
+          'correlation_key',
+          'interrupting',
+          'created_at',
+        ],
+        this.messageSubInserts.map((s) => [
+          s.key,
+          s.processInstanceKey,
+          s.elementInstanceKey,
+          s.elementId,
+          s.messageName,
+          s.correlationKey,
+          s.interrupting ? 1 : 0,
+          this.now,
+        ]),
+      );
+      this.messageSubInserts.length = 0;
+    }
+    if (this.signalSubInserts.length > 0) {
+      await insertRows(
+        sql,
+        'engine_signal_subscription',
+        [
+          'subscription_key',
+          'process_instance_key',
+          'element_instance_key',
+          'element_id',
+          'signal_name',
+          'interrupting',
+        ],
+        this.signalSubInserts.map((s) => [
+          s.key,
+          s.processInstanceKey,
+          s.elementInstanceKey,
+          s.elementId,
+          s.signalName,
+          s.interrupting ? 1 : 0,
+        ]),
+      );
+      this.signalSubInserts.length = 0;
+    }
+    if (this.incidentInserts.length > 0) {
+      await insertRows(
+        sql,
+        'engine_incident',
+        [
+          'incident_key',
+          'process_instance_key',
+          'process_definition_key',
+          'bpmn_process_id',
+          'element_instance_key',
+          'element_id',
+          'job_key',
+          'type',
+          'message',
+          'state',
+          'created_at',
+          'resolved_at',
+        ],
+        this.incidentInserts.map((i) => [
+          i.key,
+          i.processInstanceKey,
+          i.processDefinitionKey,
+          i.bpmnProcessId,
+          i.elementInstanceKey,
+          i.elementId,
+          i.jobKey,
+          i.type,
+          i.message,
+          i.state,
+          i.createdAt,
+          i.resolvedAt,
+        ]),
+      );
+      this.incidentInserts.length = 0;
+    }
+    if (this.correlationInserts.length > 0) {
+      await insertRows(
+        sql,
+        'engine_message_correlation',
+        ['message_key', 'target'],
+        this.correlationInserts.map((c) => [c.messageKey, c.target]),
+      );
+      this.correlationInserts.length = 0;
+    }
+
+    for (const s of this.statements) await sql.run(s.sql, s.params);
+    this.statements.length = 0;
+
+    if (variableUpserts.length > 0 || scopeDeletes.length > 0) {
+      if (scopeDeletes.length > 0) await deleteWhereIn(sql, 'engine_variable', 'scope_key', scopeDeletes);
+      if (variableUpserts.length > 0) await this.upsertVariables(variableUpserts);
+    }
+    if (endedInstances.length > 0) {
+      // An ended instance keeps its row and its history; its runtime rows go.
+      await deleteWhereIn(sql, 'engine_variable', 'process_instance_key', endedInstances);
+      await deleteWhereIn(sql, 'engine_element_instance', 'process_instance_key', endedInstances);
+      for (const k of endedInstances) {
+        this.instances.get(k)?.elements.clear();
+      }
+    }
+
+    if (this.history.length > 0) {
+      const events = this.history.splice(0);
+      const positions = await insertRows(
+        sql,
+        'engine_history_event',
+        [
+          'process_instance_key',
+          'process_definition_key',
+          'element_instance_key',
+          'element_id',
+          'element_type',
+          'intent',
+          'actor',
+          'time',
+          'payload',
+        ],
+        events.map((e) => [
+          e.processInstanceKey,
+          e.processDefinitionKey,
+          e.elementInstanceKey,
+          e.elementId,
+          e.elementType,
+          e.intent,
+          e.actor,
+          e.time,
+          JSON.stringify(e.payload),
+        ]),
+      );
+      events.forEach((e, i) => this.flushedHistory.push({ ...e, position: positions[i] }));
+    }
+  }
+
+  /** Rows created for element instances that ended within this command are never written. */
+  private dropRowsOfEndedOwners(): void {
+    const alive = (pi: number | null, ei: number | null): boolean =>
+      pi == null || ei == null || (this.instances.get(pi)?.elements.has(ei) ?? false);
+    filterInPlace(this.jobInserts, (r) => alive(r.processInstanceKey, r.elementInstanceKey));
+    filterInPlace(this.userTaskInserts, (r) => alive(r.processInstanceKey, r.elementInstanceKey));
+    filterInPlace(this.timerInserts, (r) => alive(r.processInstanceKey, r.elementInstanceKey));
+    filterInPlace(this.messageSubInserts, (r) => alive(r.processInstanceKey, r.elementInstanceKey));
+    filterInPlace(this.signalSubInserts, (r) => alive(r.processInstanceKey, r.elementInstanceKey));
+  }
+
+  private async upsertVariables(rows: unknown[][]): Promise<void> {
+    const sql = this.sql;
+    for (let i = 0; i < rows.length; i += 200) {
+      const chunk = rows.slice(i, i + 200);
+      const values = new Array(chunk.length).fill(`(${placeholders(4)})`).join(', ');
+      const conflict =
+        sql.dialect === 'sqlite'
+          ? ' ON CONFLICT(scope_key, name) DO UPDATE SET value = excluded.value'
+          : ' ON DUPLICATE KEY UPDATE value = VALUES(value)';
+      await sql.run(
+        `INSERT INTO engine_variable (scope_key, name, process_instance_key, value) VALUES ${values}${conflict}`,
+        chunk.flat(),
+      );
+    }
+  }
+}
+
+function filterInPlace<T>(rows: T[], keep: (row: T) => boolean): void {
+  let j = 0;
+  for (let i = 0; i < rows.length; i++) if (keep(rows[i])) rows[j++] = rows[i];
+  rows.length = j;
+}
+
+/** NotFoundError for an unknown process instance. */
+export function instanceNotFound(key: number): NotFoundError {
+  return new NotFoundError('PROCESS_INSTANCE_NOT_FOUND', `No process instance with key ${key}`);
+}

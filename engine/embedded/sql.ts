@@ -1,0 +1,150 @@
+import type { Sequelize, Transaction } from 'sequelize';
+import { QueryTypes } from 'sequelize';
+
+/** The two SQL dialects the engine speaks. */
+export type Dialect = 'sqlite' | 'mysql';
+
+/** Result of a write statement. */
+export interface RunResult {
+  changes: number;
+  /** SQLite: rowid of the last inserted row; MySQL: id of the first row of a multi-row insert. */
+  insertId: number;
+}
+
+/**
+ * The engine's hot-path SQL access: statements with `?` parameters on the raw driver connection of a
+ * Sequelize transaction. Model calls and even `sequelize.query` cost more CPU than the statements
+ * themselves here (KNOWN.md); the transaction, pool and connection are still Sequelize's.
+ */
+export interface Sql {
+  readonly dialect: Dialect;
+  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  run(sql: string, params?: readonly unknown[]): Promise<RunResult>;
+}
+
+interface Sqlite3Connection {
+  all(sql: string, params: unknown[], cb: (err: Error | null, rows: unknown[]) => void): void;
+  run(
+    sql: string,
+    params: unknown[],
+    cb: (this: { changes: number; lastID: number }, err: Error | null) => void,
+  ): void;
+}
+
+interface Mysql2Connection {
+  query(options: { sql: string; values: unknown[] }, cb: (err: Error | null, result: unknown) => void): void;
+}
+
+/** SQL on the connection of an open transaction. */
+export function transactionSql(dialect: Dialect, transaction: Transaction): Sql {
+  const connection = (transaction as unknown as { connection: unknown }).connection;
+  if (dialect === 'sqlite') {
+    const db = connection as Sqlite3Connection;
+    return {
+      dialect,
+      all: <T>(sql: string, params: readonly unknown[] = []) =>
+        new Promise<T[]>((resolve, reject) =>
+          db.all(sql, params as unknown[], (err, rows) => (err ? reject(err) : resolve(rows as T[]))),
+        ),
+      run: (sql, params = []) =>
+        new Promise<RunResult>((resolve, reject) =>
+          db.run(sql, params as unknown[], function (err) {
+            if (err) reject(err);
+            else resolve({ changes: this.changes, insertId: this.lastID });
+          }),
+        ),
+    };
+  }
+  const conn = connection as Mysql2Connection;
+  return {
+    dialect,
+    all: <T>(sql: string, params: readonly unknown[] = []) =>
+      new Promise<T[]>((resolve, reject) =>
+        conn.query({ sql, values: params as unknown[] }, (err, rows) =>
+          err ? reject(err) : resolve(rows as T[]),
+        ),
+      ),
+    run: (sql, params = []) =>
+      new Promise<RunResult>((resolve, reject) =>
+        conn.query({ sql, values: params as unknown[] }, (err, result) => {
+          if (err) return reject(err);
+          const r = result as { affectedRows: number; insertId: number };
+          resolve({ changes: r.affectedRows, insertId: r.insertId });
+        }),
+      ),
+  };
+}
+
+/** SQL outside a transaction (reads), through Sequelize's pool. */
+export function poolSql(dialect: Dialect, sequelize: Sequelize): Sql {
+  return {
+    dialect,
+    all: <T>(sql: string, params: readonly unknown[] = []) =>
+      sequelize.query(sql, {
+        replacements: params as unknown[],
+        type: QueryTypes.SELECT,
+        raw: true,
+      }) as Promise<T[]>,
+    run: async (sql, params = []) => {
+      const [result, meta] = (await sequelize.query(sql, {
+        replacements: params as unknown[],
+        raw: true,
+      })) as [unknown, unknown];
+      if (dialect === 'sqlite') {
+        const m = meta as { changes?: number; lastID?: number } | undefined;
+        return { changes: m?.changes ?? 0, insertId: m?.lastID ?? 0 };
+      }
+      const r = result as { affectedRows?: number; insertId?: number };
+      return { changes: r.affectedRows ?? 0, insertId: r.insertId ?? 0 };
+    },
+  };
+}
+
+/** `?, ?, ?` for an IN list or a VALUES row of n parameters. */
+export function placeholders(n: number): string {
+  return n <= 0 ? '' : '?' + ', ?'.repeat(n - 1);
+}
+
+/** Inserts rows in chunks with multi-row VALUES; returns the positions of inserted auto-increment ids. */
+export async function insertRows(
+  sql: Sql,
+  table: string,
+  columns: readonly string[],
+  rows: readonly (readonly unknown[])[],
+  chunkSize = 200,
+): Promise<number[]> {
+  const ids: number[] = [];
+  const row = `(${placeholders(columns.length)})`;
+  for (let i = 0; i < rows.length; i += chunkSize) {
+    const chunk = rows.slice(i, i + chunkSize);
+    const params: unknown[] = [];
+    for (const r of chunk) params.push(...r);
+    const res = await sql.run(
+      `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${new Array(chunk.length).fill(row).join(', ')}`,
+      params,
+    );
+    // SQLite reports the last rowid, MySQL the first id of the statement; both are consecutive here.
+    const first = sql.dialect === 'sqlite' ? res.insertId - chunk.length + 1 : res.insertId;
+    for (let j = 0; j < chunk.length; j++) ids.push(first + j);
+  }
+  return ids;
+}
+
+/** Deletes rows whose `column` is in `keys`, in chunks. */
+export async function deleteWhereIn(
+  sql: Sql,
+  table: string,
+  column: string,
+  keys: readonly unknown[],
+): Promise<void> {
+  for (let i = 0; i < keys.length; i += 500) {
+    const chunk = keys.slice(i, i + 500);
+    await sql.run(`DELETE FROM ${table} WHERE ${column} IN (${placeholders(chunk.length)})`, chunk);
+  }
+}
+
+/** `FOR UPDATE` on MySQL; nothing on SQLite, where the single writer already serialises commands. */
+export function forUpdate(dialect: Dialect, skipLocked = false): string {
+  if (dialect === 'sqlite') return '';
+  return skipLocked ? ' FOR UPDATE SKIP LOCKED' : ' FOR UPDATE';
+}
