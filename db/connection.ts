@@ -41,7 +41,7 @@ export function openDatabase(options: ConnectionOptions): Sequelize {
       supportBigNumbers: true,
       bigNumberStrings: false,
       charset: 'utf8mb4',
-      multipleStatements: false,
+      multipleStatements: true,
     },
     define: { underscored: true, charset: 'utf8mb4', collate: 'utf8mb4_unicode_ci' },
     hooks: {

@@ -333,7 +333,16 @@ export type EngineListener = (events: readonly HistoryEvent[]) => void;
  */
 export interface Exporter {
   name: string;
-  export(events: readonly HistoryEvent[], context: { transaction: Transaction }): Promise<void>;
+  export(events: readonly HistoryEvent[], context: ExportContext): Promise<void>;
+}
+
+/** The transaction an exporter writes in: as a Sequelize transaction for models, and as raw SQL. */
+export interface ExportContext {
+  transaction: Transaction;
+  sql: {
+    all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+    run(sql: string, params?: readonly unknown[]): Promise<unknown>;
+  };
 }
 
 /** The engine port. */

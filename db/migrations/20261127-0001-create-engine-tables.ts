@@ -60,6 +60,8 @@ export async function up({ context: qi }: MigrationParams<QueryInterface>): Prom
     state: STATE,
     parent_process_instance_key: OPT_KEY,
     parent_element_instance_key: OPT_KEY,
+    /** The correlation key of the message that started it: one active instance per key (Zeebe). */
+    message_correlation_key: OPT_ID,
     incident_count: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
     lock_version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
     started_at: TIME,
@@ -218,7 +220,10 @@ export async function up({ context: qi }: MigrationParams<QueryInterface>): Prom
   });
   await qi.addIndex('engine_message', ['name', 'correlation_key'], { name: 'engine_message_lookup' });
   await qi.addIndex('engine_message', ['expires_at'], { name: 'engine_message_expiry' });
-  await qi.addIndex('engine_message', ['name', 'message_id'], { unique: true, name: 'engine_message_id' });
+  await qi.addIndex('engine_message', ['name', 'correlation_key', 'message_id'], {
+    unique: true,
+    name: 'engine_message_id',
+  });
 
   await qi.createTable('engine_message_correlation', {
     message_key: { ...KEY, primaryKey: true },

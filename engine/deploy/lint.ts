@@ -149,24 +149,22 @@ const transformRule =
     return { ...rule, check };
   };
 
-// One linter per config and process: it caches resolved rules, so only the first lint pays for loading them.
-const engineLinter = new Linter({
-  resolver,
-  transformRule: transformRule({ coreRulesSkipNonExecutable: true }),
-});
-const camundaLinter = new Linter({
-  resolver,
-  transformRule: transformRule({ coreRulesSkipNonExecutable: false }),
-});
+// A linter per lint: bpmnlint caches rule instances, and some rules keep state between runs (no-duplicate-
+// sequence-flows remembers every flow it saw), which would leak findings from one deploy into the next.
+// Rule modules stay in Node's module cache, so a new linter costs little.
+const engineLinter = (): BpmnLinter =>
+  new Linter({ resolver, transformRule: transformRule({ coreRulesSkipNonExecutable: true }) });
+const camundaLinter = (): BpmnLinter =>
+  new Linter({ resolver, transformRule: transformRule({ coreRulesSkipNonExecutable: false }) });
 
 /** Lints parsed definitions with bpmnlint: the Camunda 8.8 rules of bpmnlint-plugin-camunda-compat (config `camunda-cloud-8-8`) plus the engine's own rules naming what the embedded engine does not support. */
 export async function lintDefinitions(definitions: unknown): Promise<LintIssue[]> {
-  return lint(engineLinter, definitions, ENGINE_CONFIG);
+  return lint(engineLinter(), definitions, ENGINE_CONFIG);
 }
 
 /** Only the Camunda 8.8 compatibility rules, no engine rules: proves a file deploys to Camunda 8.8 too. */
 export async function lintCamunda88(definitions: unknown): Promise<LintIssue[]> {
-  return lint(camundaLinter, definitions, CAMUNDA_88_CONFIG);
+  return lint(camundaLinter(), definitions, CAMUNDA_88_CONFIG);
 }
 
 async function lint(linter: BpmnLinter, definitions: unknown, config: Config): Promise<LintIssue[]> {

@@ -11,7 +11,7 @@ import type {
   UserTaskRow,
 } from './rows.ts';
 import { parseJson } from './rows.ts';
-import { type Sql, deleteWhereIn, forUpdate, insertRows, placeholders } from './sql.ts';
+import { type Sql, type Statement, deleteWhereIn, forUpdate, insertRows, placeholders } from './sql.ts';
 
 /** A timer row to insert. */
 export interface TimerInsert {
@@ -50,7 +50,21 @@ export interface SignalSubscriptionInsert {
 export interface CommandEnv {
   keys: KeyAllocator;
   definitions: DefinitionCache;
+  /** Where the engine numbers history itself (SQLite): reserves `n` positions, returns the first. */
+  historyPositions?: (sql: Sql, n: number) => Promise<number>;
 }
+
+const HISTORY_COLUMNS = [
+  'process_instance_key',
+  'process_definition_key',
+  'element_instance_key',
+  'element_id',
+  'element_type',
+  'intent',
+  'actor',
+  'time',
+  'payload',
+];
 
 interface PiRow {
   process_instance_key: number | string;
@@ -61,6 +75,7 @@ interface PiRow {
   state: ProcessInstanceRow['state'];
   parent_process_instance_key: number | string | null;
   parent_element_instance_key: number | string | null;
+  message_correlation_key: string | null;
   incident_count: number;
   lock_version: number;
   started_at: number | string;
@@ -81,6 +96,7 @@ export function toProcessInstanceRow(r: PiRow): ProcessInstanceRow {
     state: r.state,
     parentProcessInstanceKey: optNum(r.parent_process_instance_key),
     parentElementInstanceKey: optNum(r.parent_element_instance_key),
+    messageCorrelationKey: r.message_correlation_key ?? null,
     incidentCount: Number(r.incident_count),
     lockVersion: Number(r.lock_version),
     startedAt: num(r.started_at),
@@ -275,8 +291,11 @@ export class CommandContext {
   }
 
   /** Writes everything collected so far; may be called again later in the same command. */
-  async flush(): Promise<void> {
-    const sql = this.sql;
+  async flush(options: { commit?: boolean } = {}): Promise<void> {
+    // Every write goes into one batch: one round trip to the database (two on MySQL, whose history
+    // positions come from AUTO_INCREMENT), with the COMMIT in it when this is the command's last flush.
+    const batch: Statement[] = [];
+    const sql = collector(this.sql.dialect, batch);
     const newInstances: ProcessInstanceRow[] = [];
     const elementInserts: unknown[][] = [];
     const elementDeletes: number[] = [];
@@ -385,6 +404,7 @@ export class CommandContext {
           'state',
           'parent_process_instance_key',
           'parent_element_instance_key',
+          'message_correlation_key',
           'incident_count',
           'lock_version',
           'started_at',
@@ -399,6 +419,7 @@ export class CommandContext {
           r.state,
           r.parentProcessInstanceKey,
           r.parentElementInstanceKey,
+          r.messageCorrelationKey,
           r.incidentCount,
           0,
           r.startedAt,
@@ -658,7 +679,7 @@ export class CommandContext {
 
     if (variableUpserts.length > 0 || scopeDeletes.length > 0) {
       if (scopeDeletes.length > 0) await deleteWhereIn(sql, 'engine_variable', 'scope_key', scopeDeletes);
-      if (variableUpserts.length > 0) await this.upsertVariables(variableUpserts);
+      if (variableUpserts.length > 0) await this.upsertVariables(sql, variableUpserts);
     }
     if (endedInstances.length > 0) {
       // An ended instance keeps its row and its history; its runtime rows go.
@@ -671,34 +692,34 @@ export class CommandContext {
 
     if (this.history.length > 0) {
       const events = this.history.splice(0);
-      const positions = await insertRows(
-        sql,
-        'engine_history_event',
-        [
-          'process_instance_key',
-          'process_definition_key',
-          'element_instance_key',
-          'element_id',
-          'element_type',
-          'intent',
-          'actor',
-          'time',
-          'payload',
-        ],
-        events.map((e) => [
-          e.processInstanceKey,
-          e.processDefinitionKey,
-          e.elementInstanceKey,
-          e.elementId,
-          e.elementType,
-          e.intent,
-          e.actor,
-          e.time,
-          JSON.stringify(e.payload),
-        ]),
-      );
+      const rows = events.map((e) => [
+        e.processInstanceKey,
+        e.processDefinitionKey,
+        e.elementInstanceKey,
+        e.elementId,
+        e.elementType,
+        e.intent,
+        e.actor,
+        e.time,
+        JSON.stringify(e.payload),
+      ]);
+      let positions: number[];
+      if (this.env.historyPositions) {
+        // SQLite: one engine writes the file, so it numbers history itself and the insert joins the batch.
+        const first = await this.env.historyPositions(this.sql, events.length);
+        positions = events.map((_, i) => first + i);
+        await insertRows(
+          sql,
+          'engine_history_event',
+          ['position', ...HISTORY_COLUMNS],
+          rows.map((r, i) => [positions[i], ...r]),
+        );
+      } else {
+        positions = await insertRows(this.sql, 'engine_history_event', HISTORY_COLUMNS, rows);
+      }
       events.forEach((e, i) => this.flushedHistory.push({ ...e, position: positions[i] }));
     }
+    await this.sql.batch(batch, { commit: options.commit === true });
   }
 
   /** Rows created for element instances that ended within this command are never written. */
@@ -712,8 +733,7 @@ export class CommandContext {
     filterInPlace(this.signalSubInserts, (r) => alive(r.processInstanceKey, r.elementInstanceKey));
   }
 
-  private async upsertVariables(rows: unknown[][]): Promise<void> {
-    const sql = this.sql;
+  private async upsertVariables(sql: Sql, rows: unknown[][]): Promise<void> {
     for (let i = 0; i < rows.length; i += 200) {
       const chunk = rows.slice(i, i + 200);
       const values = new Array(chunk.length).fill(`(${placeholders(4)})`).join(', ');
@@ -727,6 +747,21 @@ export class CommandContext {
       );
     }
   }
+}
+
+/** An Sql whose writes are only collected into `batch`. */
+function collector(dialect: Sql['dialect'], batch: Statement[]): Sql {
+  return {
+    dialect,
+    all: () => Promise.reject(new Error('reads are not collected')),
+    run: async (sql, params = []) => {
+      batch.push({ sql, params });
+      return { changes: 0, insertId: 0 };
+    },
+    batch: async (statements) => {
+      batch.push(...statements);
+    },
+  };
 }
 
 function filterInPlace<T>(rows: T[], keep: (row: T) => boolean): void {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Sequelize, type Transaction, Transaction as SequelizeTransaction } from 'sequelize';
+import type { Sequelize, Transaction } from 'sequelize';
 import type { Clock } from '../../common/clock.ts';
 import { ConflictError, InvalidArgumentError, NotFoundError, TransientError } from '../../common/errors.ts';
 import { type Logger, silentLogger } from '../../common/logger.ts';
@@ -39,7 +39,12 @@ import type {
   Variables,
   WorkflowEngine,
 } from '../port.ts';
-import { CommandContext, instanceNotFound, toProcessInstanceRow } from './command-context.ts';
+import {
+  type CommandEnv,
+  CommandContext,
+  instanceNotFound,
+  toProcessInstanceRow,
+} from './command-context.ts';
 import { DefinitionCache } from './definitions.ts';
 import { InstanceState } from './instance-state.ts';
 import { KeyAllocator, KeysExhausted } from './keys.ts';
@@ -47,7 +52,8 @@ import { Processor } from './processor.ts';
 import type { JobRow, PendingHistoryEvent, ProcessInstanceRow, UserTaskRow } from './rows.ts';
 import { parseJson } from './rows.ts';
 import { nextCycleDue, parseCycle } from '../timer/timer-spec.ts';
-import { type Dialect, type Sql, forUpdate, placeholders, poolSql, transactionSql } from './sql.ts';
+import { type Dialect, type Sql, forUpdate, placeholders } from './sql.ts';
+import { TransactionRunner } from './transactions.ts';
 import { assertVariables, parseDateField, parseKey, requireInt, requireText } from './validate.ts';
 
 /** Options of the embedded engine. */
@@ -76,18 +82,8 @@ export class DeployRejectedError extends InvalidArgumentError {
   }
 }
 
-/** A simple FIFO async mutex: SQLite has one writer, so the engine's writes queue here instead of on BUSY. */
-class Mutex {
-  private tail: Promise<void> = Promise.resolve();
-  async acquire(): Promise<() => void> {
-    let release!: () => void;
-    const next = new Promise<void>((r) => (release = r));
-    const previous = this.tail;
-    this.tail = previous.then(() => next);
-    await previous;
-    return release;
-  }
-}
+/** History position counters of SQLite files, shared by every engine object of this process on that file. */
+const HISTORY_COUNTERS = new Map<string, { next: number | null }>();
 
 const iso = (ms: number | null | undefined): string | undefined =>
   ms == null ? undefined : new Date(ms).toISOString();
@@ -104,7 +100,9 @@ export class EmbeddedEngine implements WorkflowEngine {
   private readonly log: Logger;
   private readonly keys = new KeyAllocator();
   private readonly definitions = new DefinitionCache();
-  private readonly writeLock = new Mutex();
+  private readonly transactions: TransactionRunner;
+  private readonly commandEnv: CommandEnv;
+  private readonly historyCounter: { next: number | null } | undefined;
   private readonly listeners = new Set<EngineListener>();
   private readonly exporters: Exporter[] = [];
   private readonly parked = new Map<string, Set<() => void>>();
@@ -121,7 +119,21 @@ export class EmbeddedEngine implements WorkflowEngine {
     this.clock = options.clock;
     this.log = (options.log ?? silentLogger).child({ scope: 'engine' });
     this.schedulerIntervalMs = options.schedulerIntervalMs ?? 1000;
-    this.reads = poolSql(this.dialect, this.sequelize);
+    this.transactions = new TransactionRunner(this.sequelize, this.dialect);
+    if (this.dialect === 'sqlite') {
+      const storage = String(
+        (this.sequelize as unknown as { options: { storage?: string } }).options.storage ?? ':memory:',
+      );
+      let counter = HISTORY_COUNTERS.get(storage);
+      if (!counter) HISTORY_COUNTERS.set(storage, (counter = { next: null }));
+      this.historyCounter = counter;
+    }
+    this.commandEnv = {
+      keys: this.keys,
+      definitions: this.definitions,
+      historyPositions: this.historyCounter ? (sql, n) => this.reservePositions(sql, n) : undefined,
+    };
+    this.reads = this.transactions.readSql();
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -163,30 +175,29 @@ export class EmbeddedEngine implements WorkflowEngine {
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       if (this.keys.remaining() < 2000) await this.reserveKeys(0);
-      const release = this.dialect === 'sqlite' ? await this.writeLock.acquire() : undefined;
       let ctx: CommandContext | undefined;
       try {
-        const result = await this.sequelize.transaction(this.transactionOptions(), async (t) => {
-          ctx = new CommandContext(
-            transactionSql(this.dialect, t),
-            { keys: this.keys, definitions: this.definitions },
-            this.clock.now(),
-            actor ?? null,
-          );
-          const processor = new Processor(ctx);
-          const value = await work(ctx, processor);
-          await processor.run();
-          await ctx.flush();
-          await this.export(ctx, t);
-          return value;
-        });
-        release?.();
-        this.afterCommit(ctx!);
-        return result;
+        return await this.transactions.run(
+          async ({ sql, transaction }) => {
+            ctx = new CommandContext(sql, this.commandEnv, this.clock.now(), actor ?? null);
+            const processor = new Processor(ctx);
+            const value = await work(ctx, processor);
+            await processor.run();
+            // Without exporters the last flush carries the COMMIT; with them, they write first.
+            await ctx.flush({ commit: this.exporters.length === 0 });
+            await this.export(ctx, sql, transaction);
+            return value;
+          },
+          () => this.afterCommit(ctx!),
+        );
       } catch (err) {
-        release?.();
         if (err instanceof KeysExhausted) {
           await this.reserveKeys(err.needed);
+          continue;
+        }
+        if (this.historyCounter && isHistoryPositionClash(err)) {
+          // Another engine object wrote history to this SQLite file: count again from the table.
+          this.historyCounter.next = null;
           continue;
         }
         if (isTransientDbError(err)) {
@@ -203,25 +214,27 @@ export class EmbeddedEngine implements WorkflowEngine {
     }
   }
 
-  private transactionOptions(): { type?: SequelizeTransaction.TYPES } {
-    return this.dialect === 'sqlite' ? { type: SequelizeTransaction.TYPES.IMMEDIATE } : {};
+  private async reservePositions(sql: Sql, n: number): Promise<number> {
+    const counter = this.historyCounter!;
+    if (counter.next == null) {
+      const rows = await sql.all<{ p: number | string | null }>(
+        'SELECT MAX(position) AS p FROM engine_history_event',
+      );
+      counter.next = Number(rows[0]?.p ?? 0) + 1;
+    }
+    const first = counter.next;
+    counter.next += n;
+    return first;
   }
 
   private async reserveKeys(min: number): Promise<void> {
-    const release = this.dialect === 'sqlite' ? await this.writeLock.acquire() : undefined;
-    try {
-      await this.sequelize.transaction(this.transactionOptions(), async (t) => {
-        await this.keys.reserve(transactionSql(this.dialect, t), min);
-      });
-    } finally {
-      release?.();
-    }
+    await this.transactions.run(({ sql }) => this.keys.reserve(sql, min));
   }
 
-  private async export(ctx: CommandContext, t: Transaction): Promise<void> {
+  private async export(ctx: CommandContext, sql: Sql, transaction: Transaction): Promise<void> {
     if (this.exporters.length === 0 || ctx.flushedHistory.length === 0) return;
     const events = ctx.flushedHistory.map(toHistoryEvent);
-    for (const exporter of this.exporters) await exporter.export(events, { transaction: t });
+    for (const exporter of this.exporters) await exporter.export(events, { transaction, sql });
   }
 
   private afterCommit(ctx: CommandContext): void {
@@ -611,6 +624,7 @@ export class EmbeddedEngine implements WorkflowEngine {
         state: 'ACTIVE',
         parentProcessInstanceKey: null,
         parentElementInstanceKey: null,
+        messageCorrelationKey: null,
         incidentCount: 0,
         lockVersion: 0,
         startedAt: ctx.now,
@@ -728,24 +742,29 @@ export class EmbeddedEngine implements WorkflowEngine {
     if (request.messageId !== undefined) requireText(request.messageId, 'messageId');
     return this.command(request.actor, async (ctx, processor) => {
       if (request.messageId !== undefined) {
+        // Zeebe: a message id is unique per name and correlation key while the message is buffered.
         const existing = await ctx.sql.all<{ message_key: number | string }>(
-          'SELECT message_key FROM engine_message WHERE name = ? AND message_id = ? AND expires_at > ?',
-          [name, request.messageId, ctx.now],
+          'SELECT message_key FROM engine_message WHERE name = ? AND correlation_key = ? AND message_id = ? AND expires_at > ?',
+          [name, correlationKey, request.messageId, ctx.now],
         );
         if (existing.length > 0) {
           throw new ConflictError(
             'MESSAGE_ALREADY_PUBLISHED',
-            `A message named "${name}" with id "${request.messageId}" is already published and buffered (key ${existing[0].message_key})`,
+            `A message named "${name}" with correlation key "${correlationKey}" and id "${request.messageId}" is already published and buffered (key ${existing[0].message_key})`,
           );
         }
         // An expired one may linger until the scheduler removes it: make room for the id.
-        await ctx.sql.run('DELETE FROM engine_message WHERE name = ? AND message_id = ?', [
-          name,
-          request.messageId,
-        ]);
+        const stale = await ctx.sql.all<{ message_key: number | string }>(
+          'SELECT message_key FROM engine_message WHERE name = ? AND correlation_key = ? AND message_id = ?',
+          [name, correlationKey, request.messageId],
+        );
+        for (const m of stale) {
+          await ctx.sql.run('DELETE FROM engine_message_correlation WHERE message_key = ?', [m.message_key]);
+          await ctx.sql.run('DELETE FROM engine_message WHERE message_key = ?', [m.message_key]);
+        }
       }
       const messageKey = ctx.nextKey();
-      const targets = await this.correlate(
+      const reached = await this.correlate(
         ctx,
         processor,
         messageKey,
@@ -767,7 +786,9 @@ export class EmbeddedEngine implements WorkflowEngine {
             ctx.now + ttl,
           ],
         );
-        for (const target of targets) ctx.correlationInserts.push({ messageKey, target });
+        // Once per process: a buffered message never reaches another instance of a process it reached.
+        for (const processId of reached.processIds)
+          ctx.correlationInserts.push({ messageKey, target: `bp:${processId}` });
       }
       return { messageKey: String(messageKey) };
     });
@@ -785,7 +806,7 @@ export class EmbeddedEngine implements WorkflowEngine {
     const variables = assertVariables(request.variables);
     return this.command(request.actor, async (ctx, processor) => {
       const messageKey = ctx.nextKey();
-      const targets = await this.correlate(
+      const reached = await this.correlate(
         ctx,
         processor,
         messageKey,
@@ -794,17 +815,22 @@ export class EmbeddedEngine implements WorkflowEngine {
         variables,
         'one',
       );
-      if (targets.length === 0) {
+      if (reached.instanceKeys.length === 0) {
         throw new NotFoundError(
           'NO_SUBSCRIPTION',
           `No process instance waits for a message named "${name}" with correlation key "${correlationKey}"`,
         );
       }
-      return { messageKey: String(messageKey), processInstanceKey: targets[0].slice(3) };
+      return { messageKey: String(messageKey), processInstanceKey: String(reached.instanceKeys[0]) };
     });
   }
 
-  /** Correlates to waiting subscriptions (one per instance) and message start events; returns the targets. */
+  /**
+   * Correlates a message as Zeebe does: to at most one waiting subscription per process (BPMN process id),
+   * then to the message start event of every process it has not reached yet, unless an instance that a
+   * message with the same correlation key started is still active. Returns the process ids it reached and
+   * the instances.
+   */
   private async correlate(
     ctx: CommandContext,
     processor: Processor,
@@ -813,22 +839,24 @@ export class EmbeddedEngine implements WorkflowEngine {
     correlationKey: string,
     variables: Variables,
     mode: 'all' | 'one',
-  ): Promise<string[]> {
-    const targets: string[] = [];
+  ): Promise<{ processIds: string[]; instanceKeys: number[] }> {
+    const reached = { processIds: [] as string[], instanceKeys: [] as number[] };
     const subs = await ctx.sql.all<{
       subscription_key: number | string;
       process_instance_key: number | string;
       element_instance_key: number | string;
       element_id: string;
+      bpmn_process_id: string;
     }>(
-      'SELECT subscription_key, process_instance_key, element_instance_key, element_id FROM engine_message_subscription WHERE message_name = ? AND correlation_key = ? ORDER BY subscription_key',
+      `SELECT s.subscription_key, s.process_instance_key, s.element_instance_key, s.element_id, p.bpmn_process_id
+         FROM engine_message_subscription s JOIN engine_process_instance p ON p.process_instance_key = s.process_instance_key
+        WHERE s.message_name = ? AND s.correlation_key = ? ORDER BY s.subscription_key`,
       [name, correlationKey],
     );
-    const done = new Set<number>();
+    const done = new Set<string>();
     for (const s of subs) {
-      const instanceKey = num(s.process_instance_key);
-      if (done.has(instanceKey)) continue;
-      const inst = await ctx.loadInstance(instanceKey);
+      if (done.has(s.bpmn_process_id)) continue;
+      const inst = await ctx.loadInstance(num(s.process_instance_key));
       if (ctx.sql.dialect === 'mysql') {
         const still = await ctx.sql.all(
           'SELECT 1 FROM engine_message_subscription WHERE subscription_key = ?',
@@ -839,8 +867,9 @@ export class EmbeddedEngine implements WorkflowEngine {
       const owner = inst.elements.get(num(s.element_instance_key));
       if (!owner || inst.row.state !== 'ACTIVE') continue;
       if (owner.state !== 'ACTIVATED' && owner.elementId === s.element_id) continue;
-      done.add(instanceKey);
-      targets.push(`pi:${instanceKey}`);
+      done.add(s.bpmn_process_id);
+      reached.processIds.push(s.bpmn_process_id);
+      reached.instanceKeys.push(inst.row.key);
       ctx.event(inst, owner, 'MESSAGE_CORRELATED', {
         messageKey: String(messageKey),
         messageName: name,
@@ -848,7 +877,7 @@ export class EmbeddedEngine implements WorkflowEngine {
         elementId: s.element_id,
       });
       await processor.trigger(inst, owner, s.element_id, variables);
-      if (mode === 'one') return targets;
+      if (mode === 'one') return reached;
     }
     const starts = await ctx.sql.all<{
       process_definition_key: number | string;
@@ -859,17 +888,33 @@ export class EmbeddedEngine implements WorkflowEngine {
       [name],
     );
     for (const s of starts) {
-      const inst = await processor.startByEvent(num(s.process_definition_key), s.element_id, variables);
-      ctx.event(inst, null, 'MESSAGE_CORRELATED', {
-        messageKey: String(messageKey),
-        messageName: name,
-        correlationKey,
-        elementId: s.element_id,
-      });
-      targets.push(`pi:${inst.row.key}`);
-      if (mode === 'one') return targets;
+      if (done.has(s.bpmn_process_id)) continue;
+      if (correlationKey !== '') {
+        const active = await ctx.sql.all(
+          "SELECT 1 FROM engine_process_instance WHERE bpmn_process_id = ? AND state = 'ACTIVE' AND message_correlation_key = ? LIMIT 1",
+          [s.bpmn_process_id, correlationKey],
+        );
+        if (active.length > 0) continue;
+      }
+      const inst = await processor.startByEvent(
+        num(s.process_definition_key),
+        s.element_id,
+        variables,
+        correlationKey || null,
+      );
+      ctx.event(
+        inst,
+        null,
+        'MESSAGE_CORRELATED',
+        { messageKey: String(messageKey), messageName: name, correlationKey, elementId: s.element_id },
+        { id: s.element_id, type: 'START_EVENT' },
+      );
+      done.add(s.bpmn_process_id);
+      reached.processIds.push(s.bpmn_process_id);
+      reached.instanceKeys.push(inst.row.key);
+      if (mode === 'one') return reached;
     }
-    return targets;
+    return reached;
   }
 
   /** Broadcasts a signal to every waiting catch event and signal start event. */
@@ -1681,8 +1726,9 @@ export class EmbeddedEngine implements WorkflowEngine {
     const pairs = await this.reads.all<{ message_key: number | string; subscription_key: number | string }>(
       `SELECT m.message_key, s.subscription_key FROM engine_message m
          JOIN engine_message_subscription s ON s.message_name = m.name AND s.correlation_key = m.correlation_key
+         JOIN engine_process_instance p ON p.process_instance_key = s.process_instance_key
         WHERE m.expires_at > ? AND NOT EXISTS (
-          SELECT 1 FROM engine_message_correlation c WHERE c.message_key = m.message_key AND c.target = CONCAT('pi:', s.process_instance_key))
+          SELECT 1 FROM engine_message_correlation c WHERE c.message_key = m.message_key AND c.target = CONCAT('bp:', p.bpmn_process_id))
         LIMIT 100`,
       [now],
     );
@@ -1955,6 +2001,11 @@ function jobNotFound(key: number, verb: string): NotFoundError {
 
 function taskNotFound(key: number): NotFoundError {
   return new NotFoundError('USER_TASK_NOT_FOUND', `No user task with key ${key}`);
+}
+
+function isHistoryPositionClash(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === 'SQLITE_CONSTRAINT' && /engine_history_event\.position/.test(e.message ?? '');
 }
 
 /** Deadlocks, lock wait time-outs and SQLite busy errors: the command is retried from the start. */

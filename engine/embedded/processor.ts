@@ -1036,6 +1036,7 @@ export class Processor {
       state: 'ACTIVE',
       parentProcessInstanceKey: inst.row.key,
       parentElementInstanceKey: ei.key,
+      messageCorrelationKey: null,
       incidentCount: 0,
       lockVersion: 0,
       startedAt: this.ctx.now,
@@ -1142,23 +1143,26 @@ export class Processor {
       const check = this.pendingMessageChecks.shift()!;
       const owner = check.inst.elements.get(check.owner.key);
       if (!owner || owner.state !== 'ACTIVATED') continue;
+      const target = `bp:${check.inst.row.bpmnProcessId}`;
+      const pending = this.ctx.correlationInserts.filter((c) => c.target === target).map((c) => c.messageKey);
       const rows = await this.ctx.sql.all<{ message_key: number | string; variables: string | null }>(
         `SELECT m.message_key, m.variables FROM engine_message m
           WHERE m.name = ? AND m.correlation_key = ? AND m.expires_at > ?
             AND NOT EXISTS (SELECT 1 FROM engine_message_correlation c WHERE c.message_key = m.message_key AND c.target = ?)
-          ORDER BY m.message_key LIMIT 1`,
-        [check.name, check.correlationKey, this.ctx.now, `pi:${check.inst.row.key}`],
+          ORDER BY m.message_key`,
+        [check.name, check.correlationKey, this.ctx.now, target],
       );
-      if (rows.length === 0) continue;
-      const messageKey = Number(rows[0].message_key);
-      this.ctx.correlationInserts.push({ messageKey, target: `pi:${check.inst.row.key}` });
+      const row = rows.find((r) => !pending.includes(Number(r.message_key)));
+      if (!row) continue;
+      const messageKey = Number(row.message_key);
+      this.ctx.correlationInserts.push({ messageKey, target });
       this.ctx.event(check.inst, check.owner, 'MESSAGE_CORRELATED', {
         messageKey: String(messageKey),
         messageName: check.name,
         correlationKey: check.correlationKey,
         elementId: check.elementId,
       });
-      await this.trigger(check.inst, check.owner, check.elementId, parseJson(rows[0].variables, {}));
+      await this.trigger(check.inst, check.owner, check.elementId, parseJson(row.variables, {}));
     }
   }
 
@@ -1290,6 +1294,7 @@ export class Processor {
     definitionKey: number,
     startElementId: string,
     variables: Variables,
+    messageCorrelationKey: string | null = null,
   ): Promise<InstanceState> {
     const deployed = await this.ctx.env.definitions.get(this.ctx.sql, definitionKey);
     const key = this.ctx.nextKey();
@@ -1302,6 +1307,7 @@ export class Processor {
       state: 'ACTIVE',
       parentProcessInstanceKey: null,
       parentElementInstanceKey: null,
+      messageCorrelationKey,
       incidentCount: 0,
       lockVersion: 0,
       startedAt: this.ctx.now,

@@ -56,6 +56,8 @@ export interface ProcessInstanceRow {
   state: 'ACTIVE' | 'COMPLETED' | 'TERMINATED';
   parentProcessInstanceKey: number | null;
   parentElementInstanceKey: number | null;
+  /** The correlation key of the message that started it (message start event), if any. */
+  messageCorrelationKey: string | null;
   incidentCount: number;
   lockVersion: number;
   startedAt: number;

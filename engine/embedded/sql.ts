@@ -20,9 +20,21 @@ export interface Sql {
   readonly dialect: Dialect;
   all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   run(sql: string, params?: readonly unknown[]): Promise<RunResult>;
+  /**
+   * Runs several write statements in one round trip to the database; with `commit`, the transaction's
+   * COMMIT goes in the same round trip (only on the SQL of an engine transaction).
+   */
+  batch(statements: readonly Statement[], options?: { commit?: boolean }): Promise<void>;
+}
+
+/** A statement with `?` parameters. */
+export interface Statement {
+  sql: string;
+  params: readonly unknown[];
 }
 
 interface Sqlite3Connection {
+  exec(sql: string, cb: (err: Error | null) => void): void;
   all(sql: string, params: unknown[], cb: (err: Error | null, rows: unknown[]) => void): void;
   run(
     sql: string,
@@ -53,6 +65,14 @@ export function transactionSql(dialect: Dialect, transaction: Transaction): Sql 
             else resolve({ changes: this.changes, insertId: this.lastID });
           }),
         ),
+      batch: (statements) =>
+        statements.length === 0
+          ? Promise.resolve()
+          : new Promise<void>((resolve, reject) =>
+              db.exec(statements.map((st) => inlineSqlite(st.sql, st.params)).join(';\n'), (err) =>
+                err ? reject(err) : resolve(),
+              ),
+            ),
     };
   }
   const conn = connection as Mysql2Connection;
@@ -72,7 +92,48 @@ export function transactionSql(dialect: Dialect, transaction: Transaction): Sql 
           resolve({ changes: r.affectedRows, insertId: r.insertId });
         }),
       ),
+    batch: async (statements) => {
+      // The connection allows multiple statements (db/connection.ts); mysql2 escapes every parameter.
+      for (let i = 0; i < statements.length; i += 50) {
+        const chunk = statements.slice(i, i + 50);
+        await new Promise<void>((resolve, reject) =>
+          conn.query(
+            { sql: chunk.map((st) => st.sql).join(';\n'), values: chunk.flatMap((st) => [...st.params]) },
+            (err) => (err ? reject(err) : resolve()),
+          ),
+        );
+      }
+    },
   };
+}
+
+/**
+ * Formats a statement with its parameters inlined as SQLite literals, for `exec` (which takes no
+ * parameters). Only numbers, strings, booleans and null reach here; strings are quoted with '' doubling,
+ * and a string holding a NUL byte becomes a hex blob cast to text.
+ */
+export function inlineSqlite(sql: string, params: readonly unknown[]): string {
+  let i = 0;
+  const out = sql.replace(/\?/g, () => {
+    if (i >= params.length) throw new Error(`Too few parameters for: ${sql}`);
+    return sqliteLiteral(params[i++]);
+  });
+  if (i !== params.length) throw new Error(`Too many parameters for: ${sql}`);
+  return out;
+}
+
+function sqliteLiteral(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new Error(`Not a finite number: ${v}`);
+    return String(v);
+  }
+  if (typeof v === 'boolean') return v ? '1' : '0';
+  if (typeof v === 'string') {
+    if (v.includes('\0')) return `CAST(X'${Buffer.from(v, 'utf8').toString('hex')}' AS TEXT)`;
+    return `'${v.replace(/'/g, "''")}'`;
+  }
+  throw new Error(`Unsupported SQL parameter type: ${typeof v}`);
 }
 
 /** SQL outside a transaction (reads), through Sequelize's pool. */
@@ -96,6 +157,10 @@ export function poolSql(dialect: Dialect, sequelize: Sequelize): Sql {
       }
       const r = result as { affectedRows?: number; insertId?: number };
       return { changes: r.affectedRows ?? 0, insertId: r.insertId ?? 0 };
+    },
+    batch: async (statements) => {
+      for (const st of statements)
+        await sequelize.query(st.sql, { replacements: st.params as unknown[], raw: true });
     },
   };
 }

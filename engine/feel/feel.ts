@@ -152,6 +152,13 @@ const BUILTINS: Record<string, Helper> = {
   'is empty': helper(['list'], (list: unknown) => (Array.isArray(list) ? list.length === 0 : null)),
   'is blank': helper(['string'], (text: unknown) => (typeof text === 'string' ? text.trim() === '' : null)),
   trim: helper(['string'], (text: unknown) => (typeof text === 'string' ? text.trim() : null)),
+  // Camunda's way to make an expression fail on purpose: the engine turns the failure into an incident.
+  assert: helper(['value', 'condition', 'cause'], (value: unknown, condition: unknown, cause: unknown) => {
+    if (condition !== true) {
+      throw new Error(typeof cause === 'string' && cause !== '' ? cause : 'The assertion failed');
+    }
+    return value ?? null;
+  }),
 };
 
 /**

@@ -1,0 +1,68 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { systemClock } from '../common/clock.ts';
+import { createLogger } from '../common/logger.ts';
+import { openDatabase } from '../db/connection.ts';
+import { migrate } from '../db/migrator.ts';
+import { EmbeddedEngine } from '../engine/embedded/embedded-engine.ts';
+import type { DeployResource } from '../engine/port.ts';
+import { createApp } from './app.ts';
+import { databaseTarget, loadConfig } from './config.ts';
+
+const PROCESSES = path.join(import.meta.dirname, '..', 'processes');
+
+/** The BPMN and form files shipped in processes/: deployed at every start (identical ones are no-ops). */
+function shippedResources(): DeployResource[] {
+  const files: string[] = [];
+  for (const dir of [PROCESSES, path.join(PROCESSES, 'forms')]) {
+    try {
+      for (const f of readdirSync(dir)) if (/\.(bpmn|form)$/.test(f)) files.push(path.join(dir, f));
+    } catch {
+      // A folder that does not exist ships nothing.
+    }
+  }
+  return files.map((f) => ({ name: path.basename(f), content: readFileSync(f, 'utf8') }));
+}
+
+/** Starts Gridflow: database, migrations, engine, shipped processes, HTTP. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.LOG_LEVEL);
+  const target = databaseTarget(config);
+  if (config.ENGINE !== 'embedded') {
+    throw new Error('ENGINE=camunda: the Camunda 8 adapter is not built yet; use ENGINE=embedded');
+  }
+  const sequelize = openDatabase({ target });
+  await migrate(sequelize);
+  const engine = new EmbeddedEngine({
+    sequelize,
+    clock: systemClock,
+    log,
+    schedulerIntervalMs: config.ENGINE_SCHEDULER_INTERVAL_MS,
+  });
+  const resources = shippedResources();
+  if (resources.length > 0) await engine.deploy(resources, { actor: 'system' });
+  await engine.start();
+
+  const app = createApp({ engine, log, info: { engine: 'embedded', database: target.dialect } });
+  const server = app.listen(config.PORT, () => {
+    log.info({ port: config.PORT, database: target.dialect }, 'gridflow listening');
+    console.log(`Gridflow is running at http://localhost:${config.PORT}`);
+  });
+
+  const shutdown = (signal: string): void => {
+    log.info({ signal }, 'shutting down');
+    server.close();
+    void engine
+      .stop()
+      .then(() => sequelize.close())
+      .then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
