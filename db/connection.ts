@@ -1,4 +1,4 @@
-import { Sequelize } from 'sequelize';
+import { Sequelize, Transaction } from 'sequelize';
 import type { DatabaseTarget } from '../server/config.ts';
 import { createSqliteDriver } from './sqlite-driver.ts';
 
@@ -23,13 +23,12 @@ export function openDatabase(options: ConnectionOptions): Sequelize {
       storage: target.storage,
       logging,
       dialectModule: createSqliteDriver({
-        pragmas: [
-          'journal_mode = WAL',
-          `synchronous = ${target.synchronous}`,
-          'busy_timeout = 10000',
-          'foreign_keys = ON',
-        ],
+        pragmas: ['journal_mode = WAL', `synchronous = ${target.synchronous}`, 'foreign_keys = ON'],
+        busyTimeoutMs: 10_000,
       }),
+      // IMMEDIATE: a transaction takes the write lock when it begins, so two writers never deadlock
+      // upgrading their read locks (SQLITE_BUSY_SNAPSHOT, which no retry can cure).
+      transactionType: Transaction.TYPES.IMMEDIATE,
       define: { underscored: true },
     });
   }

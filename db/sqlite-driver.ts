@@ -1,53 +1,273 @@
-import sqlite3 from 'sqlite3';
+import BetterSqlite3 from 'better-sqlite3';
 
 /** Options for the SQLite driver handed to Sequelize as `dialectModule`. */
 export interface SqliteDriverOptions {
-  /** PRAGMA statements run on every new physical connection (they are per connection in SQLite). */
+  /** PRAGMA statements run on every new connection (they are per connection in SQLite). */
   pragmas: string[];
+  /** How long a statement waits for another connection's write lock before failing with SQLITE_BUSY (ms). */
+  busyTimeoutMs?: number;
 }
 
-type Callback = (err: Error | null) => void;
-type PooledDb = sqlite3.Database & { physicalClose?: (cb?: Callback) => void };
+type Callback = (this: RunContext, err: Error | null, rows?: unknown[]) => void;
+interface RunContext {
+  lastID: number;
+  changes: number;
+}
+
+const OPEN_READONLY = 0x00000001;
+const OPEN_READWRITE = 0x00000002;
+const OPEN_CREATE = 0x00000004;
 
 /**
- * A `sqlite3` look-alike for Sequelize's `dialectModule`.
+ * The `sqlite3` (node-sqlite3) API that Sequelize's SQLite dialect uses, implemented on better-sqlite3.
  *
- * Sequelize opens a new sqlite3 connection for every transaction and closes it at the end, which costs an
- * open, a schema parse and the PRAGMAs each time, and loses PRAGMAs such as `busy_timeout` (they are per
- * connection). This driver applies the PRAGMAs to every physical connection and keeps closed ones in a
- * small idle pool per file, so a transaction reuses a warm connection.
+ * node-sqlite3 runs every statement on the libuv thread pool: each statement costs a thread hop and a
+ * wait for the event loop to pick up its callback, which made a round trip about 0.3 ms under load and
+ * was most of the engine's time per command (docs/adr/0003). better-sqlite3 runs a statement in a few
+ * microseconds on the calling thread. Callbacks still come asynchronously, in call order, so Sequelize
+ * and the engine see the same behaviour as with node-sqlite3.
+ *
+ * Waiting for a lock must not block the thread (the holder may be this very process, waiting for its
+ * next turn of the event loop), so SQLite's busy handler is off and a statement that meets SQLITE_BUSY is
+ * retried from a timer, while later statements on the same connection wait their turn behind it.
  */
-export function createSqliteDriver(options: SqliteDriverOptions): typeof sqlite3 {
-  const idle = new Map<string, PooledDb[]>();
-  const pragmaSql = options.pragmas.map((p) => `PRAGMA ${p};`).join('\n');
+export function createSqliteDriver(options: SqliteDriverOptions): object {
+  const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
 
-  function PooledDatabase(this: unknown, filename: string, mode?: number, callback?: Callback): PooledDb {
-    const cb: Callback = typeof mode === 'function' ? (mode as Callback) : (callback ?? (() => {}));
-    const openMode = typeof mode === 'number' ? mode : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
-    const pool = filename === ':memory:' ? undefined : (idle.get(filename) ?? []);
-    if (pool && !idle.has(filename)) idle.set(filename, pool);
-    const reused = pool?.pop();
-    if (reused) {
-      process.nextTick(() => cb(null));
-      return reused;
+  class Database {
+    private readonly db: BetterSqlite3.Database;
+    private readonly statements = new Map<string, BetterSqlite3.Statement>();
+    private readonly queue: Operation[] = [];
+    private retryTimer: NodeJS.Timeout | null = null;
+    private open = true;
+
+    constructor(filename: string, mode?: number | Callback, callback?: Callback) {
+      const cb = typeof mode === 'function' ? mode : callback;
+      const flags = typeof mode === 'number' ? mode : OPEN_READWRITE | OPEN_CREATE;
+      let error: Error | null = null;
+      try {
+        this.db = new BetterSqlite3(filename, {
+          readonly: (flags & OPEN_READONLY) !== 0 && (flags & OPEN_READWRITE) === 0,
+          fileMustExist: (flags & OPEN_CREATE) === 0 && filename !== ':memory:',
+        });
+        this.db.pragma('busy_timeout = 0');
+        for (const p of options.pragmas) this.db.pragma(p);
+      } catch (e) {
+        error = e as Error;
+        this.db = undefined as unknown as BetterSqlite3.Database;
+      }
+      if (cb) queueMicrotask(() => cb.call(noResult, error));
     }
-    const db: PooledDb = new sqlite3.Database(filename, openMode, (err) => {
-      if (err) return cb(err);
-      db.exec(pragmaSql, (pragmaErr) => cb(pragmaErr ?? null));
-    });
-    if (pool) {
-      const physicalClose = db.close.bind(db);
-      db.physicalClose = physicalClose;
-      // Sequelize "closes" a transaction's connection when it ends: park it instead.
-      db.close = ((closeCb?: Callback) => {
-        if (pool.length < 8) pool.push(db);
-        else physicalClose();
-        if (closeCb) process.nextTick(() => closeCb(null));
-        return db;
-      }) as typeof db.close;
+
+    /** node-sqlite3 runs statements in call order when serialized; these always are. */
+    serialize(fn?: () => void): void {
+      fn?.();
     }
-    return db;
+
+    parallelize(fn?: () => void): void {
+      fn?.();
+    }
+
+    run(sql: string, ...args: unknown[]): this {
+      const { params, cb } = split(args);
+      this.enqueue(() => {
+        const stmt = this.prepare(sql);
+        if (stmt === 'multi') {
+          this.db.exec(sql);
+          return { context: noResult, rows: undefined };
+        }
+        if (stmt.reader) {
+          stmt.all(...bind(sql, params));
+          return { context: noResult, rows: undefined };
+        }
+        const r = stmt.run(...bind(sql, params));
+        return { context: { lastID: Number(r.lastInsertRowid), changes: r.changes }, rows: undefined };
+      }, cb);
+      return this;
+    }
+
+    all(sql: string, ...args: unknown[]): this {
+      const { params, cb } = split(args);
+      this.enqueue(() => {
+        const stmt = this.prepare(sql);
+        if (stmt === 'multi') {
+          this.db.exec(sql);
+          return { context: noResult, rows: [] };
+        }
+        if (stmt.reader) return { context: noResult, rows: stmt.all(...bind(sql, params)) };
+        const r = stmt.run(...bind(sql, params));
+        return { context: { lastID: Number(r.lastInsertRowid), changes: r.changes }, rows: [] };
+      }, cb);
+      return this;
+    }
+
+    get(sql: string, ...args: unknown[]): this {
+      const { params, cb } = split(args);
+      this.enqueue(
+        () => {
+          const stmt = this.prepare(sql);
+          if (stmt === 'multi') throw new Error('get() takes one statement');
+          return { context: noResult, rows: stmt.reader ? [stmt.get(...bind(sql, params))] : [] };
+        },
+        cb ? (err, rows) => cb.call(noResult, err, rows?.[0] as unknown[] | undefined) : undefined,
+      );
+      return this;
+    }
+
+    /**
+     * Runs statements with their parameters in order as one operation (the engine's write batch): no
+     * parameters are inlined into SQL text. A busy database resumes at the statement that met it.
+     */
+    runBatch(batch: readonly { sql: string; params: readonly unknown[] }[], cb?: Callback): this {
+      let next = 0;
+      this.enqueue(() => {
+        for (; next < batch.length; next++) {
+          const { sql, params } = batch[next];
+          const stmt = this.prepare(sql);
+          if (stmt === 'multi') this.db.exec(sql);
+          else if (stmt.reader) stmt.all(...bind(sql, params));
+          else stmt.run(...bind(sql, params));
+        }
+        return { context: noResult, rows: undefined };
+      }, cb);
+      return this;
+    }
+
+    exec(sql: string, cb?: Callback): this {
+      this.enqueue(() => {
+        this.db.exec(sql);
+        return { context: noResult, rows: undefined };
+      }, cb);
+      return this;
+    }
+
+    close(cb?: (err: Error | null) => void): void {
+      const finish = (): void => {
+        let error: Error | null = null;
+        if (this.open) {
+          this.open = false;
+          this.statements.clear();
+          try {
+            this.db?.close();
+          } catch (e) {
+            error = e as Error;
+          }
+        }
+        if (cb) queueMicrotask(() => cb(error));
+      };
+      if (this.queue.length === 0) finish();
+      else this.queue.push({ attempt: () => (finish(), { context: noResult, rows: undefined }), started: 0 });
+    }
+
+    private prepare(sql: string): BetterSqlite3.Statement | 'multi' {
+      let stmt = this.statements.get(sql);
+      if (stmt) return stmt;
+      try {
+        stmt = this.db.prepare(sql);
+      } catch (e) {
+        if (/more than one statement/i.test((e as Error).message)) return 'multi';
+        throw e;
+      }
+      if (this.statements.size >= 500) this.statements.delete(this.statements.keys().next().value as string);
+      this.statements.set(sql, stmt);
+      return stmt;
+    }
+
+    private enqueue(attempt: Operation['attempt'], cb?: Callback): void {
+      this.queue.push({ attempt, cb, started: 0 });
+      if (this.queue.length === 1 && !this.retryTimer) this.drain();
+    }
+
+    private drain(): void {
+      this.retryTimer = null;
+      while (this.queue.length > 0) {
+        const op = this.queue[0];
+        let outcome: { context: RunContext; rows: unknown[] | undefined } | undefined;
+        let error: Error | null = null;
+        try {
+          if (!this.open) throw new Error('SQLITE_MISUSE: Database is closed');
+          outcome = op.attempt();
+        } catch (e) {
+          const err = e as Error & { code?: string };
+          if (typeof err.code === 'string' && err.code.startsWith('SQLITE_BUSY')) {
+            const now = Date.now();
+            op.started ||= now;
+            if (now - op.started < busyTimeoutMs) {
+              // Another connection holds the write lock: try again shortly, without blocking the thread.
+              this.retryTimer = setTimeout(() => this.drain(), Math.min(50, 1 + (now - op.started) / 10));
+              return;
+            }
+          }
+          error = withMessagePrefix(err);
+        }
+        this.queue.shift();
+        const cb = op.cb;
+        if (cb) {
+          const context = outcome?.context ?? noResult;
+          const rows = outcome?.rows;
+          queueMicrotask(() => cb.call(context, error, rows));
+        }
+      }
+    }
   }
 
-  return { ...sqlite3, Database: PooledDatabase as unknown as typeof sqlite3.Database } as typeof sqlite3;
+  const driver = { Database, OPEN_READONLY, OPEN_READWRITE, OPEN_CREATE, verbose: (): unknown => driver };
+  return driver;
+}
+
+interface Operation {
+  attempt: () => { context: RunContext; rows: unknown[] | undefined };
+  cb?: Callback;
+  /** When the first attempt met a busy database (ms since epoch), 0 before. */
+  started: number;
+}
+
+const noResult: RunContext = { lastID: 0, changes: 0 };
+
+function split(args: unknown[]): { params: unknown; cb?: Callback } {
+  const last = args[args.length - 1];
+  if (typeof last === 'function') {
+    return { params: args.length > 1 ? args[0] : undefined, cb: last as Callback };
+  }
+  return { params: args[0] };
+}
+
+/** node-sqlite3 parameters to better-sqlite3's: `$1`-style names bind by number, booleans and dates as SQLite stores them. */
+function bind(sql: string, params: unknown): unknown[] {
+  if (params === undefined || params === null) return [];
+  if (Array.isArray(params)) {
+    const values = params.map(value);
+    if (values.length > 0 && /\$\d/.test(sql)) {
+      const named: Record<string, unknown> = {};
+      values.forEach((v, i) => (named[String(i + 1)] = v));
+      return [named];
+    }
+    return values;
+  }
+  if (typeof params === 'object') {
+    const named: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(params as Record<string, unknown>))
+      named[k.replace(/^[$:@]/, '')] = value(v);
+    return [named];
+  }
+  return [value(params)];
+}
+
+function value(v: unknown): unknown {
+  if (v === undefined) return null;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (v instanceof Date) return v.toISOString().replace('T', ' ').replace('Z', ' +00:00');
+  return v;
+}
+
+/** node-sqlite3 puts the code in front of the message (`SQLITE_CONSTRAINT: UNIQUE constraint failed…`). */
+function withMessagePrefix(err: Error & { code?: string }): Error {
+  if (err.code && !err.message.startsWith(err.code)) {
+    try {
+      err.message = `${err.code}: ${err.message}`;
+    } catch {
+      // read-only message: leave it
+    }
+  }
+  return err;
 }

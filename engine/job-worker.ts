@@ -61,6 +61,7 @@ export function createJobWorker(engine: WorkflowEngine, options: JobWorkerOption
   const inFlight = new Set<Promise<void>>();
   let closed = false;
   let slotFreed: (() => void) | null = null;
+  const stopPolling = new AbortController();
 
   const handle = async (job: ActivatedJob): Promise<void> => {
     const answer = { jobKey: job.key, activationKey: job.activationKey, actor: options.worker };
@@ -112,6 +113,7 @@ export function createJobWorker(engine: WorkflowEngine, options: JobWorkerOption
           maxJobsToActivate: max - inFlight.size,
           timeout: options.timeoutMs,
           requestTimeout: options.pollTimeoutMs ?? 10_000,
+          signal: stopPolling.signal,
         });
       } catch (err) {
         log.error({ err }, 'job activation failed');
@@ -133,6 +135,7 @@ export function createJobWorker(engine: WorkflowEngine, options: JobWorkerOption
   return {
     async close() {
       closed = true;
+      stopPolling.abort();
       slotFreed?.();
       await running;
       await Promise.all(inFlight);

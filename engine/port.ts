@@ -144,6 +144,8 @@ export interface ActivateJobsRequest {
   fetchVariable?: string[];
   /** Long-poll: wait this long (ms) when no job is ready; 0 returns at once. */
   requestTimeout?: number;
+  /** Ends a long poll early (a worker shutting down): the call returns what it has, usually nothing. */
+  signal?: AbortSignal;
 }
 
 /** Fields shared by the job commands. */

@@ -115,7 +115,7 @@ export async function up({ context: qi }: MigrationParams<QueryInterface>): Prom
   await qi.addIndex('engine_job', ['type', 'state', 'job_key'], { name: 'engine_job_activatable' });
   await qi.addIndex('engine_job', ['state', 'deadline'], { name: 'engine_job_deadline' });
   await qi.addIndex('engine_job', ['state', 'backoff_until'], { name: 'engine_job_backoff' });
-  await qi.addIndex('engine_job', ['process_instance_key'], { name: 'engine_job_instance' });
+  await qi.addIndex('engine_job', ['element_instance_key'], { name: 'engine_job_element' });
 
   await qi.createTable('engine_user_task', {
     user_task_key: { ...KEY, primaryKey: true },
@@ -167,7 +167,7 @@ export async function up({ context: qi }: MigrationParams<QueryInterface>): Prom
     created_at: TIME,
   });
   await qi.addIndex('engine_timer', ['due_at'], { name: 'engine_timer_due' });
-  await qi.addIndex('engine_timer', ['process_instance_key'], { name: 'engine_timer_instance' });
+  await qi.addIndex('engine_timer', ['element_instance_key'], { name: 'engine_timer_element' });
   await qi.addIndex('engine_timer', ['process_definition_key'], { name: 'engine_timer_definition' });
 
   await qi.createTable('engine_message_subscription', {
@@ -184,9 +184,7 @@ export async function up({ context: qi }: MigrationParams<QueryInterface>): Prom
   await qi.addIndex('engine_message_subscription', ['message_name', 'correlation_key'], {
     name: 'engine_msub_lookup',
   });
-  await qi.addIndex('engine_message_subscription', ['process_instance_key'], {
-    name: 'engine_msub_instance',
-  });
+  await qi.addIndex('engine_message_subscription', ['element_instance_key'], { name: 'engine_msub_element' });
 
   await qi.createTable('engine_start_subscription', {
     subscription_key: { ...KEY, primaryKey: true },
@@ -207,7 +205,7 @@ export async function up({ context: qi }: MigrationParams<QueryInterface>): Prom
     interrupting: { type: DataTypes.BOOLEAN, allowNull: false },
   });
   await qi.addIndex('engine_signal_subscription', ['signal_name'], { name: 'engine_ssub_lookup' });
-  await qi.addIndex('engine_signal_subscription', ['process_instance_key'], { name: 'engine_ssub_instance' });
+  await qi.addIndex('engine_signal_subscription', ['element_instance_key'], { name: 'engine_ssub_element' });
 
   await qi.createTable('engine_message', {
     message_key: { ...KEY, primaryKey: true },

@@ -1,5 +1,7 @@
 import { NotFoundError } from '../../common/errors.ts';
 import type { DefinitionCache } from './definitions.ts';
+import type { InstanceCache } from './instance-cache.ts';
+import type { JobPush, JobWaiter } from './job-push.ts';
 import { InstanceState } from './instance-state.ts';
 import type { KeyAllocator } from './keys.ts';
 import type {
@@ -11,7 +13,7 @@ import type {
   UserTaskRow,
 } from './rows.ts';
 import { parseJson } from './rows.ts';
-import { type Sql, type Statement, deleteWhereIn, forUpdate, insertRows, placeholders } from './sql.ts';
+import { type Sql, type Statement, deleteWhereIn, insertRows, placeholders } from './sql.ts';
 
 /** A timer row to insert. */
 export interface TimerInsert {
@@ -50,9 +52,15 @@ export interface SignalSubscriptionInsert {
 export interface CommandEnv {
   keys: KeyAllocator;
   definitions: DefinitionCache;
+  /** Parked in-process workers that a new job can be pushed to. */
+  jobPush?: JobPush;
+  /** The read cache of running instances (SQLite, where this process is the only writer). */
+  cache?: InstanceCache;
   /** Where the engine numbers history itself (SQLite): reserves `n` positions, returns the first. */
   historyPositions?: (sql: Sql, n: number) => Promise<number>;
 }
+
+const HISTORY_CHUNK = 200;
 
 const HISTORY_COLUMNS = [
   'process_instance_key',
@@ -85,6 +93,32 @@ interface PiRow {
 const num = (v: unknown): number => Number(v);
 const optNum = (v: unknown): number | null => (v == null ? null : Number(v));
 
+const PI_COLUMNS = [
+  'process_instance_key',
+  'root_process_instance_key',
+  'process_definition_key',
+  'bpmn_process_id',
+  'version',
+  'state',
+  'parent_process_instance_key',
+  'parent_element_instance_key',
+  'message_correlation_key',
+  'incident_count',
+  'lock_version',
+  'started_at',
+  'ended_at',
+] as const;
+
+/** The columns of engine_process_instance `p`, prefixed `p_`, to join onto another table's row. */
+export const PI_JOIN_COLUMNS = PI_COLUMNS.map((c) => `p.${c} AS p_${c}`).join(', ');
+
+/** The process instance part of a row selected with PI_JOIN_COLUMNS. */
+export function joinedProcessInstanceRow(r: Record<string, unknown>): ProcessInstanceRow {
+  const out: Record<string, unknown> = {};
+  for (const c of PI_COLUMNS) out[c] = r[`p_${c}`];
+  return toProcessInstanceRow(out as unknown as PiRow);
+}
+
 /** Maps an engine_process_instance row. */
 export function toProcessInstanceRow(r: PiRow): ProcessInstanceRow {
   return {
@@ -116,9 +150,15 @@ export class CommandContext {
   readonly flushedHistory: (PendingHistoryEvent & { position: number })[] = [];
   /** Job types that got new activatable jobs: parked workers of these types are woken after commit. */
   readonly newJobTypes = new Set<string>();
+  /** Jobs activated for parked workers in this command: delivered after commit (see job-push.ts). */
+  readonly pushed: { waiter: JobWaiter; job: JobRow; inst: InstanceState }[] = [];
+  /** The activation key of jobs pushed by this command. */
+  pushActivationKey: number | null = null;
   /** Element instances whose job was settled by the command itself (no JOB_CANCELED when they end). */
   readonly settledJobElements = new Set<number>();
   private readonly lockedRoots = new Set<number>();
+  /** Instance rows read (and, on MySQL, locked) together with a job or task row. */
+  private readonly preloaded = new Map<number, ProcessInstanceRow>();
 
   readonly jobInserts: JobRow[] = [];
   readonly jobDeletes: number[] = [];
@@ -157,22 +197,37 @@ export class CommandContext {
     const loaded = this.instances.get(processInstanceKey);
     if (loaded) return loaded;
     const sql = this.sql;
+    const cache = this.env.cache;
     let row: ProcessInstanceRow;
-    if (sql.dialect === 'mysql') {
-      const roots = await sql.all<{ root_process_instance_key: number | string }>(
-        'SELECT root_process_instance_key FROM engine_process_instance WHERE process_instance_key = ?',
-        [processInstanceKey],
-      );
-      if (roots.length === 0) throw instanceNotFound(processInstanceKey);
-      const rootKey = num(roots[0].root_process_instance_key);
-      const locked = await this.lockRoot(rootKey, rootKey === processInstanceKey);
-      if (rootKey === processInstanceKey && locked) {
-        row = locked;
-      } else {
-        row = await this.readInstanceRow(processInstanceKey, '');
+    if (sql.dialect === 'sqlite') {
+      // One process writes a SQLite file: what it cached after its last commit is what the rows hold.
+      const cached = cache?.load(processInstanceKey);
+      if (cached) {
+        this.instances.set(processInstanceKey, cached);
+        return cached;
       }
-    } else {
       row = await this.readInstanceRow(processInstanceKey, '');
+    } else {
+      // MySQL: commands lock the root of a call-activity tree. Most instances are roots, so lock the row
+      // itself first; a child's row names its root, which is locked next (a deadlock this rare ordering
+      // may cause is detected by InnoDB and the command retried).
+      const pre = this.preloaded.get(processInstanceKey);
+      row =
+        pre ??
+        (await this.readInstanceRow(processInstanceKey, this.lockedRoots.size > 0 ? '' : ' FOR UPDATE'));
+      if (!this.lockedRoots.has(row.rootKey)) {
+        if (row.rootKey !== processInstanceKey || this.lockedRoots.size > 0) {
+          await this.readInstanceRow(row.rootKey, ' FOR UPDATE');
+          row = await this.readInstanceRow(processInstanceKey, '');
+        }
+        this.lockedRoots.add(row.rootKey);
+      }
+      // Another engine process may have changed the instance since this one cached it: the version tells.
+      const cached = cache?.load(processInstanceKey, row.lockVersion);
+      if (cached) {
+        this.instances.set(processInstanceKey, cached);
+        return cached;
+      }
     }
     const deployed = await this.env.definitions.get(sql, row.processDefinitionKey);
     const state = new InstanceState(row, deployed.model, false);
@@ -223,17 +278,18 @@ export class CommandContext {
     return state;
   }
 
+  /**
+   * Hands over an instance row that a command read with `FOR UPDATE` joined to its job or task row (one
+   * round trip for both); loadInstance then locks nothing more for a root instance.
+   */
+  adoptLockedRow(row: ProcessInstanceRow): void {
+    this.preloaded.set(row.key, row);
+  }
+
   /** Registers an instance created by this command. */
   addNewInstance(row: ProcessInstanceRow, state: InstanceState): void {
     this.instances.set(row.key, state);
     this.lockedRoots.add(row.rootKey);
-  }
-
-  private async lockRoot(rootKey: number, wantRow: boolean): Promise<ProcessInstanceRow | undefined> {
-    if (this.lockedRoots.has(rootKey)) return undefined;
-    const row = await this.readInstanceRow(rootKey, forUpdate(this.sql.dialect));
-    this.lockedRoots.add(rootKey);
-    return wantRow ? row : undefined;
   }
 
   private async readInstanceRow(key: number, lock: string): Promise<ProcessInstanceRow> {
@@ -304,18 +360,12 @@ export class CommandContext {
     const endedInstances: number[] = [];
 
     for (const inst of this.instances.values()) {
-      if (inst.isNew && !inst.stored.has(-1)) {
+      let changed = inst.rowDirty || inst.variableWrites.size > 0 || inst.deletedScopes.size > 0;
+      changed ||= inst.deletedElements.size > 0 || inst.dirtyElements.size > 0;
+      const isInsert = inst.isNew && !inst.stored.has(-1);
+      if (isInsert) {
         newInstances.push(inst.row);
         inst.stored.add(-1);
-        inst.rowDirty = false;
-      } else if (inst.rowDirty) {
-        const r = inst.row;
-        this.statements.push({
-          sql: 'UPDATE engine_process_instance SET state = ?, incident_count = ?, ended_at = ? WHERE process_instance_key = ?',
-          params: [r.state, r.incidentCount, r.endedAt, r.key],
-        });
-        inst.rowDirty = false;
-        if (r.state !== 'ACTIVE') endedInstances.push(r.key);
       }
       for (const ei of inst.elements.values()) {
         if (!inst.stored.has(ei.key)) {
@@ -330,6 +380,7 @@ export class CommandContext {
             ei.createdAt,
           ]);
           inst.stored.add(ei.key);
+          changed = true;
         } else if (inst.dirtyElements.has(ei.key)) {
           this.statements.push({
             sql: 'UPDATE engine_element_instance SET state = ?, data = ? WHERE element_instance_key = ?',
@@ -337,8 +388,21 @@ export class CommandContext {
           });
         }
       }
+      if (!isInsert && changed) {
+        // Every change bumps the version: a cached copy elsewhere is stale from now on.
+        const r = inst.row;
+        r.lockVersion++;
+        this.statements.push({
+          sql: 'UPDATE engine_process_instance SET state = ?, incident_count = ?, ended_at = ?, lock_version = ? WHERE process_instance_key = ?',
+          params: [r.state, r.incidentCount, r.endedAt, r.lockVersion, r.key],
+        });
+        if (inst.rowDirty && r.state !== 'ACTIVE') endedInstances.push(r.key);
+      }
+      inst.rowDirty = false;
       inst.dirtyElements.clear();
-      elementDeletes.push(...inst.deletedElements);
+      // An instance that ended loses all its element instances in one statement below.
+      if (!(inst.row.state !== 'ACTIVE' && endedInstances.includes(inst.row.key)))
+        elementDeletes.push(...inst.deletedElements);
       inst.deletedElements.clear();
       if (inst.row.state === 'ACTIVE') {
         scopeDeletes.push(...inst.deletedScopes);
@@ -421,7 +485,7 @@ export class CommandContext {
           r.parentElementInstanceKey,
           r.messageCorrelationKey,
           r.incidentCount,
-          0,
+          r.lockVersion,
           r.startedAt,
           r.endedAt,
         ]),
@@ -714,10 +778,20 @@ export class CommandContext {
           ['position', ...HISTORY_COLUMNS],
           rows.map((r, i) => [positions[i], ...r]),
         );
+        events.forEach((e, i) => this.flushedHistory.push({ ...e, position: positions[i] }));
       } else {
-        positions = await insertRows(this.sql, 'engine_history_event', HISTORY_COLUMNS, rows);
+        // MySQL numbers history with AUTO_INCREMENT: the batch reports each insert's first id.
+        const from = batch.length;
+        await insertRows(sql, 'engine_history_event', HISTORY_COLUMNS, rows, HISTORY_CHUNK);
+        const results = (await this.sql.batch(batch, { commit: options.commit === true })) ?? [];
+        positions = [];
+        for (let c = 0; c < batch.length - from; c++) {
+          const size = Math.min(HISTORY_CHUNK, rows.length - c * HISTORY_CHUNK);
+          for (let i = 0; i < size; i++) positions.push(results[from + c].insertId + i);
+        }
+        events.forEach((e, i) => this.flushedHistory.push({ ...e, position: positions[i] }));
+        return;
       }
-      events.forEach((e, i) => this.flushedHistory.push({ ...e, position: positions[i] }));
     }
     await this.sql.batch(batch, { commit: options.commit === true });
   }

@@ -42,11 +42,15 @@ import type {
 import {
   type CommandEnv,
   CommandContext,
+  PI_JOIN_COLUMNS,
   instanceNotFound,
+  joinedProcessInstanceRow,
   toProcessInstanceRow,
 } from './command-context.ts';
 import { DefinitionCache } from './definitions.ts';
+import { InstanceCache } from './instance-cache.ts';
 import { InstanceState } from './instance-state.ts';
+import { JobPush, type JobWaiter } from './job-push.ts';
 import { KeyAllocator, KeysExhausted } from './keys.ts';
 import { Processor } from './processor.ts';
 import type { JobRow, PendingHistoryEvent, ProcessInstanceRow, UserTaskRow } from './rows.ts';
@@ -84,6 +88,8 @@ export class DeployRejectedError extends InvalidArgumentError {
 
 /** History position counters of SQLite files, shared by every engine object of this process on that file. */
 const HISTORY_COUNTERS = new Map<string, { next: number | null }>();
+/** Instance caches of SQLite files, likewise shared. */
+const INSTANCE_CACHES = new Map<string, InstanceCache>();
 
 const iso = (ms: number | null | undefined): string | undefined =>
   ms == null ? undefined : new Date(ms).toISOString();
@@ -103,9 +109,12 @@ export class EmbeddedEngine implements WorkflowEngine {
   private readonly transactions: TransactionRunner;
   private readonly commandEnv: CommandEnv;
   private readonly historyCounter: { next: number | null } | undefined;
+  private readonly cache: InstanceCache | undefined;
+  private readonly jobPush = new JobPush();
   private readonly listeners = new Set<EngineListener>();
   private readonly exporters: Exporter[] = [];
-  private readonly parked = new Map<string, Set<() => void>>();
+  /** Bumped whenever jobs of a type become activatable. */
+  private readonly jobGenerations = new Map<string, number>();
   private readonly reads: Sql;
   private schedulerTimer: NodeJS.Timeout | null = null;
   private schedulerRunning: Promise<unknown> | null = null;
@@ -127,10 +136,22 @@ export class EmbeddedEngine implements WorkflowEngine {
       let counter = HISTORY_COUNTERS.get(storage);
       if (!counter) HISTORY_COUNTERS.set(storage, (counter = { next: null }));
       this.historyCounter = counter;
+      let cache = INSTANCE_CACHES.get(storage);
+      if (!cache) INSTANCE_CACHES.set(storage, (cache = new InstanceCache()));
+      this.cache = cache;
+    } else {
+      // MySQL: checked against the instance row's version at every load (other processes write too).
+      this.cache = new InstanceCache();
     }
+    this.transactions.onGroupRollback = () => {
+      this.keys.invalidate();
+      if (this.historyCounter) this.historyCounter.next = null;
+    };
     this.commandEnv = {
       keys: this.keys,
       definitions: this.definitions,
+      cache: this.cache,
+      jobPush: this.jobPush,
       historyPositions: this.historyCounter ? (sql, n) => this.reservePositions(sql, n) : undefined,
     };
     this.reads = this.transactions.readSql();
@@ -162,8 +183,7 @@ export class EmbeddedEngine implements WorkflowEngine {
     if (this.schedulerTimer) clearTimeout(this.schedulerTimer);
     this.schedulerTimer = null;
     await this.schedulerRunning;
-    for (const waiters of this.parked.values()) for (const wake of waiters) wake();
-    this.parked.clear();
+    this.jobPush.stop();
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -183,6 +203,7 @@ export class EmbeddedEngine implements WorkflowEngine {
             const processor = new Processor(ctx);
             const value = await work(ctx, processor);
             await processor.run();
+            this.preparePushes(ctx);
             // Without exporters the last flush carries the COMMIT; with them, they write first.
             await ctx.flush({ commit: this.exporters.length === 0 });
             await this.export(ctx, sql, transaction);
@@ -191,6 +212,7 @@ export class EmbeddedEngine implements WorkflowEngine {
           () => this.afterCommit(ctx!),
         );
       } catch (err) {
+        if (ctx) this.releasePushes(ctx);
         if (err instanceof KeysExhausted) {
           await this.reserveKeys(err.needed);
           continue;
@@ -227,8 +249,14 @@ export class EmbeddedEngine implements WorkflowEngine {
     return first;
   }
 
+  private reserving: Promise<void> | null = null;
+
+  /** Reserves a new key block; concurrent callers share one reservation. */
   private async reserveKeys(min: number): Promise<void> {
-    await this.transactions.run(({ sql }) => this.keys.reserve(sql, min));
+    this.reserving ??= this.transactions
+      .run(({ sql }) => this.keys.reserve(sql, min))
+      .finally(() => (this.reserving = null));
+    await this.reserving;
   }
 
   private async export(ctx: CommandContext, sql: Sql, transaction: Transaction): Promise<void> {
@@ -237,7 +265,38 @@ export class EmbeddedEngine implements WorkflowEngine {
     for (const exporter of this.exporters) await exporter.export(events, { transaction, sql });
   }
 
+  /** Jobs pushed to parked workers, built before commit (variables as the command leaves them). */
+  private readonly deliveries = new WeakMap<CommandContext, { waiter: JobWaiter; job: ActivatedJob }[]>();
+
+  private preparePushes(ctx: CommandContext): void {
+    if (ctx.pushed.length === 0) return;
+    const out: { waiter: JobWaiter; job: ActivatedJob }[] = [];
+    for (const { waiter, job, inst } of ctx.pushed.splice(0)) {
+      if (!inst.elements.has(job.elementInstanceKey)) {
+        this.jobPush.release(waiter);
+        continue;
+      }
+      let variables = inst.visible(job.elementInstanceKey);
+      if (waiter.fetchVariable && waiter.fetchVariable.length > 0) {
+        const picked: Variables = {};
+        for (const name of waiter.fetchVariable) if (name in variables) picked[name] = variables[name];
+        variables = picked;
+      }
+      out.push({ waiter, job: toActivatedJob(job, waiter.worker, variables) });
+    }
+    this.deliveries.set(ctx, out);
+  }
+
+  private releasePushes(ctx: CommandContext): void {
+    for (const { waiter } of ctx.pushed.splice(0)) this.jobPush.release(waiter);
+    for (const { waiter } of this.deliveries.get(ctx) ?? []) this.jobPush.release(waiter);
+    this.deliveries.delete(ctx);
+  }
+
   private afterCommit(ctx: CommandContext): void {
+    for (const { waiter, job } of this.deliveries.get(ctx) ?? []) this.jobPush.deliver(waiter, job);
+    this.deliveries.delete(ctx);
+    this.cache?.store(ctx.instances.values());
     for (const type of ctx.newJobTypes) this.wake(type);
     if (this.listeners.size > 0 && ctx.flushedHistory.length > 0) {
       const events = ctx.flushedHistory.map(toHistoryEvent);
@@ -943,36 +1002,25 @@ export class EmbeddedEngine implements WorkflowEngine {
     const timeout = requireInt(request.timeout, 'timeout', 1, 30 * 24 * 3600 * 1000);
     const waitUntil = Date.now() + (request.requestTimeout ?? 0);
     for (;;) {
+      // A job committed while this activation looked would wake nobody: the generation tells.
+      const generation = this.jobGenerations.get(type) ?? 0;
       const jobs = await this.activateNow(type, worker, max, timeout, request.fetchVariable);
-      if (jobs.length > 0 || this.stopped) return jobs;
+      if (jobs.length > 0 || this.stopped || request.signal?.aborted) return jobs;
       const remaining = waitUntil - Date.now();
       if (remaining <= 0) return jobs;
-      await this.park(type, Math.min(remaining, 5000));
+      if ((this.jobGenerations.get(type) ?? 0) !== generation) continue;
+      const pushed = await this.jobPush.wait(
+        { type, worker, timeout, fetchVariable: request.fetchVariable, capacity: max },
+        Math.min(remaining, 5000),
+        request.signal,
+      );
+      if (pushed.length > 0) return pushed;
     }
   }
 
-  private park(type: string, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      let waiters = this.parked.get(type);
-      if (!waiters) {
-        waiters = new Set();
-        this.parked.set(type, waiters);
-      }
-      const set = waiters;
-      const wake = (): void => {
-        clearTimeout(timer);
-        set.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      set.add(wake);
-    });
-  }
-
   private wake(type: string): void {
-    const waiters = this.parked.get(type);
-    if (!waiters) return;
-    for (const wake of [...waiters]) wake();
+    this.jobGenerations.set(type, (this.jobGenerations.get(type) ?? 0) + 1);
+    this.jobPush.wakeAll(type);
   }
 
   private async activateNow(
@@ -998,27 +1046,14 @@ export class EmbeddedEngine implements WorkflowEngine {
       const activationKey = ctx.nextKey();
       const deadline = ctx.now + timeout;
       const keys = jobs.map((j) => j.key);
-      await ctx.sql.run(
-        `UPDATE engine_job SET state = 'ACTIVATED', worker = ?, deadline = ?, activation_key = ? WHERE job_key IN (${placeholders(keys.length)})`,
-        [worker, deadline, activationKey, ...keys],
-      );
+      ctx.statements.push({
+        sql: `UPDATE engine_job SET state = 'ACTIVATED', worker = ?, deadline = ?, activation_key = ? WHERE job_key IN (${placeholders(keys.length)})`,
+        params: [worker, deadline, activationKey, ...keys],
+      });
       const variables = await this.jobVariables(ctx.sql, jobs, fetchVariable);
-      return jobs.map((j) => ({
-        key: String(j.key),
-        type: j.type,
-        processInstanceKey: String(j.processInstanceKey),
-        processDefinitionKey: String(j.processDefinitionKey),
-        bpmnProcessId: j.bpmnProcessId,
-        processDefinitionVersion: j.version,
-        elementId: j.elementId,
-        elementInstanceKey: String(j.elementInstanceKey),
-        customHeaders: j.customHeaders,
-        worker,
-        retries: j.retries,
-        deadline,
-        variables: variables.get(j.key) ?? {},
-        activationKey: String(activationKey),
-      }));
+      return jobs.map((j) =>
+        toActivatedJob({ ...j, worker, deadline, activationKey }, worker, variables.get(j.key) ?? {}),
+      );
     });
   }
 
@@ -1069,6 +1104,26 @@ export class EmbeddedEngine implements WorkflowEngine {
     return out;
   }
 
+  /**
+   * A job or user task row and, on MySQL, its instance row, both locked in one statement: the instance row
+   * serialises commands on the instance, the job or task row keeps activation and time-outs off it.
+   */
+  private async lockedWithInstance<R>(
+    ctx: CommandContext,
+    table: string,
+    keyColumn: string,
+    key: number,
+  ): Promise<R[]> {
+    if (ctx.sql.dialect === 'sqlite')
+      return ctx.sql.all<R>(`SELECT * FROM ${table} WHERE ${keyColumn} = ?`, [key]);
+    const rows = await ctx.sql.all<R & Record<string, unknown>>(
+      `SELECT t.*, ${PI_JOIN_COLUMNS} FROM ${table} t JOIN engine_process_instance p ON p.process_instance_key = t.process_instance_key WHERE t.${keyColumn} = ? FOR UPDATE`,
+      [key],
+    );
+    if (rows.length > 0) ctx.adoptLockedRow(joinedProcessInstanceRow(rows[0]));
+    return rows;
+  }
+
   /** Loads a job and its instance inside a command, checking it can be answered by this activation. */
   private async jobForAnswer(
     ctx: CommandContext,
@@ -1076,13 +1131,9 @@ export class EmbeddedEngine implements WorkflowEngine {
     activationKey: string | undefined,
     verb: string,
   ): Promise<{ job: JobRow; inst: InstanceState }> {
-    let rows = await ctx.sql.all<JobDbRow>('SELECT * FROM engine_job WHERE job_key = ?', [jobKey]);
+    const rows = await this.lockedWithInstance<JobDbRow>(ctx, 'engine_job', 'job_key', jobKey);
     if (rows.length === 0) throw jobNotFound(jobKey, verb);
     const inst = await ctx.loadInstance(num(rows[0].process_instance_key));
-    if (ctx.sql.dialect === 'mysql') {
-      rows = await ctx.sql.all<JobDbRow>('SELECT * FROM engine_job WHERE job_key = ? FOR UPDATE', [jobKey]);
-      if (rows.length === 0) throw jobNotFound(jobKey, verb);
-    }
     const job = toJobRow(rows[0]);
     if (activationKey !== undefined && String(job.activationKey) !== String(activationKey)) {
       throw new ConflictError(
@@ -1314,17 +1365,9 @@ export class EmbeddedEngine implements WorkflowEngine {
     key: number,
     verb: string,
   ): Promise<{ task: UserTaskRow; inst: InstanceState }> {
-    let rows = await ctx.sql.all<UserTaskDbRow>('SELECT * FROM engine_user_task WHERE user_task_key = ?', [
-      key,
-    ]);
+    const rows = await this.lockedWithInstance<UserTaskDbRow>(ctx, 'engine_user_task', 'user_task_key', key);
     if (rows.length === 0) throw taskNotFound(key);
     const inst = await ctx.loadInstance(num(rows[0].process_instance_key));
-    if (ctx.sql.dialect === 'mysql') {
-      rows = await ctx.sql.all<UserTaskDbRow>(
-        'SELECT * FROM engine_user_task WHERE user_task_key = ? FOR UPDATE',
-        [key],
-      );
-    }
     const task = toUserTaskRow(rows[0]);
     if (task.state !== 'CREATED' || !inst.elements.has(task.elementInstanceKey)) {
       throw new ConflictError(
@@ -1465,10 +1508,10 @@ export class EmbeddedEngine implements WorkflowEngine {
     await this.command(request.actor, async (ctx, processor) => {
       const { task, inst } = await this.openTask(ctx, key, 'completed');
       const ei = inst.elements.get(task.elementInstanceKey)!;
-      await ctx.sql.run(
-        "UPDATE engine_user_task SET state = 'COMPLETED', action = ?, completed_by = ?, completed_at = ? WHERE user_task_key = ?",
-        [action, ctx.actor, ctx.now, key],
-      );
+      ctx.statements.push({
+        sql: "UPDATE engine_user_task SET state = 'COMPLETED', action = ?, completed_by = ?, completed_at = ? WHERE user_task_key = ?",
+        params: [action, ctx.actor, ctx.now, key],
+      });
       ctx.event(inst, ei, 'USER_TASK_COMPLETED', {
         userTaskKey: String(key),
         action,
@@ -1880,6 +1923,25 @@ function toJobRow(r: JobDbRow): JobRow {
   };
 }
 
+function toActivatedJob(j: JobRow, worker: string, variables: Variables): ActivatedJob {
+  return {
+    key: String(j.key),
+    type: j.type,
+    processInstanceKey: String(j.processInstanceKey),
+    processDefinitionKey: String(j.processDefinitionKey),
+    bpmnProcessId: j.bpmnProcessId,
+    processDefinitionVersion: j.version,
+    elementId: j.elementId,
+    elementInstanceKey: String(j.elementInstanceKey),
+    customHeaders: j.customHeaders,
+    worker,
+    retries: j.retries,
+    deadline: j.deadline ?? 0,
+    variables,
+    activationKey: String(j.activationKey),
+  };
+}
+
 function toUserTaskRow(r: UserTaskDbRow): UserTaskRow {
   return {
     key: num(r.user_task_key),
@@ -2005,7 +2067,9 @@ function taskNotFound(key: number): NotFoundError {
 
 function isHistoryPositionClash(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
-  return e?.code === 'SQLITE_CONSTRAINT' && /engine_history_event\.position/.test(e.message ?? '');
+  return (
+    (e?.code ?? '').startsWith('SQLITE_CONSTRAINT') && /engine_history_event\.position/.test(e.message ?? '')
+  );
 }
 
 /** Deadlocks, lock wait time-outs and SQLite busy errors: the command is retried from the start. */
@@ -2021,7 +2085,7 @@ function isTransientDbError(err: unknown): boolean {
   return (
     errno === 1213 ||
     errno === 1205 ||
-    code === 'SQLITE_BUSY' ||
+    (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) ||
     code === 'ER_LOCK_DEADLOCK' ||
     code === 'ER_LOCK_WAIT_TIMEOUT'
   );

@@ -119,6 +119,8 @@ export class InstanceState {
    */
   setVariable(scopeKey: number, name: string, value: unknown): 'created' | 'updated' | undefined {
     const json = JSON.stringify(value === undefined ? null : value);
+    // Objects are copied, so that nobody holding the caller's object can change a stored value later.
+    if (typeof value === 'object' && value !== null) value = JSON.parse(json);
     let scope = this.variables.get(scopeKey);
     if (!scope) {
       scope = new Map();

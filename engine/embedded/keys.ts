@@ -26,6 +26,12 @@ export class KeyAllocator {
     return this.end - this.next;
   }
 
+  /** Drops the current block: its reservation may have been rolled back, so it must not be used. */
+  invalidate(): void {
+    this.next = 0;
+    this.end = 0;
+  }
+
   /** The next key; throws KeysExhausted when the block is used up. */
   nextKey(): number {
     if (this.next >= this.end) throw new KeysExhausted(this.blockSize);

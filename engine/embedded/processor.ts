@@ -12,7 +12,7 @@ import {
 } from '../timer/timer-spec.ts';
 import type { CommandContext } from './command-context.ts';
 import { InstanceState, isAlive } from './instance-state.ts';
-import type { ElementInstanceRow, IncidentRow, ProcessInstanceRow } from './rows.ts';
+import type { ElementInstanceRow, IncidentRow, JobRow, ProcessInstanceRow } from './rows.ts';
 import { parseJson } from './rows.ts';
 import { placeholders } from './sql.ts';
 
@@ -904,10 +904,12 @@ export class Processor {
       );
     }
     const key = this.ctx.nextKey();
-    this.ctx.jobInserts.push({
+    const waiter = this.ctx.env.jobPush?.claim(type);
+    if (waiter) this.ctx.pushActivationKey ??= this.ctx.nextKey();
+    const row: JobRow = {
       key,
       type,
-      state: 'ACTIVATABLE',
+      state: waiter ? 'ACTIVATED' : 'ACTIVATABLE',
       processInstanceKey: inst.row.key,
       elementInstanceKey: ei.key,
       elementId: ei.elementId,
@@ -915,15 +917,17 @@ export class Processor {
       processDefinitionKey: inst.row.processDefinitionKey,
       version: inst.row.version,
       retries,
-      worker: null,
-      deadline: null,
-      activationKey: null,
+      worker: waiter ? waiter.worker : null,
+      deadline: waiter ? this.ctx.now + waiter.timeout : null,
+      activationKey: waiter ? this.ctx.pushActivationKey : null,
       backoffUntil: null,
       customHeaders: job.headers,
       errorMessage: null,
       createdAt: this.ctx.now,
-    });
-    this.ctx.newJobTypes.add(type);
+    };
+    this.ctx.jobInserts.push(row);
+    if (waiter) this.ctx.pushed.push({ waiter, job: row, inst });
+    else this.ctx.newJobTypes.add(type);
     this.ctx.event(inst, ei, 'JOB_CREATED', { jobKey: String(key), type, retries });
   }
 

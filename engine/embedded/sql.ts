@@ -24,7 +24,7 @@ export interface Sql {
    * Runs several write statements in one round trip to the database; with `commit`, the transaction's
    * COMMIT goes in the same round trip (only on the SQL of an engine transaction).
    */
-  batch(statements: readonly Statement[], options?: { commit?: boolean }): Promise<void>;
+  batch(statements: readonly Statement[], options?: { commit?: boolean }): Promise<RunResult[] | void>;
 }
 
 /** A statement with `?` parameters. */
@@ -35,6 +35,8 @@ export interface Statement {
 
 interface Sqlite3Connection {
   exec(sql: string, cb: (err: Error | null) => void): void;
+  /** db/sqlite-driver.ts: statements with parameters in one operation. */
+  runBatch?(statements: readonly Statement[], cb: (err: Error | null) => void): void;
   all(sql: string, params: unknown[], cb: (err: Error | null, rows: unknown[]) => void): void;
   run(
     sql: string,
@@ -68,43 +70,62 @@ export function transactionSql(dialect: Dialect, transaction: Transaction): Sql 
       batch: (statements) =>
         statements.length === 0
           ? Promise.resolve()
-          : new Promise<void>((resolve, reject) =>
-              db.exec(statements.map((st) => inlineSqlite(st.sql, st.params)).join(';\n'), (err) =>
-                err ? reject(err) : resolve(),
-              ),
-            ),
+          : new Promise<void>((resolve, reject) => {
+              const done = (err: Error | null): void => (err ? reject(err) : resolve());
+              if (db.runBatch) db.runBatch(statements, done);
+              else db.exec(statements.map((st) => inlineSqlite(st.sql, st.params)).join(';\n'), done);
+            }),
     };
   }
   const conn = connection as Mysql2Connection;
+  // A text holding several statements (the connection allows them, db/connection.ts) returns one result
+  // per statement: the caller of all() or run() wants the last one.
+  const last = (result: unknown, sql: string): unknown =>
+    sql.includes(';') && Array.isArray(result) && isResultList(result) ? result[result.length - 1] : result;
   return {
     dialect,
     all: <T>(sql: string, params: readonly unknown[] = []) =>
       new Promise<T[]>((resolve, reject) =>
         conn.query({ sql, values: params as unknown[] }, (err, rows) =>
-          err ? reject(err) : resolve(rows as T[]),
+          err ? reject(err) : resolve(last(rows, sql) as T[]),
         ),
       ),
     run: (sql, params = []) =>
       new Promise<RunResult>((resolve, reject) =>
         conn.query({ sql, values: params as unknown[] }, (err, result) => {
           if (err) return reject(err);
-          const r = result as { affectedRows: number; insertId: number };
+          const r = last(result, sql) as { affectedRows: number; insertId: number };
           resolve({ changes: r.affectedRows, insertId: r.insertId });
         }),
       ),
     batch: async (statements) => {
-      // The connection allows multiple statements (db/connection.ts); mysql2 escapes every parameter.
+      const results: RunResult[] = [];
+      // mysql2 escapes every parameter into the text of the multi-statement query.
       for (let i = 0; i < statements.length; i += 50) {
         const chunk = statements.slice(i, i + 50);
-        await new Promise<void>((resolve, reject) =>
+        const out = await new Promise<unknown>((resolve, reject) =>
           conn.query(
             { sql: chunk.map((st) => st.sql).join(';\n'), values: chunk.flatMap((st) => [...st.params]) },
-            (err) => (err ? reject(err) : resolve()),
+            (err, result) => (err ? reject(err) : resolve(result)),
           ),
         );
+        const list = chunk.length === 1 ? [out] : (out as unknown[]);
+        for (const r of list) {
+          const h = r as { affectedRows?: number; insertId?: number };
+          results.push({ changes: h?.affectedRows ?? 0, insertId: h?.insertId ?? 0 });
+        }
       }
+      return results;
     },
   };
+}
+
+/** A multi-statement result: one entry per statement (result headers or row lists). */
+function isResultList(result: unknown[]): boolean {
+  return (
+    result.length > 0 &&
+    result.every((r) => Array.isArray(r) || (typeof r === 'object' && r !== null && 'affectedRows' in r))
+  );
 }
 
 /**

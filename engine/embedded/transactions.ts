@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Sequelize, Transaction } from 'sequelize';
-import { type Dialect, type Sql, type Statement, transactionSql } from './sql.ts';
+import { type Dialect, type RunResult, type Sql, type Statement, transactionSql } from './sql.ts';
 
 /** An open engine transaction: raw SQL for the engine, and a Sequelize view of it for exporters' models. */
 export interface EngineTransaction {
@@ -13,6 +13,33 @@ interface ConnectionManager {
   getConnection(options?: { uuid?: string; type?: 'read' | 'write' }): Promise<unknown>;
   releaseConnection(connection: unknown): void;
   destroyConnection?(connection: unknown): Promise<void>;
+}
+
+/** Most commands one SQLite group commit carries. */
+const MAX_GROUP = 64;
+
+interface GroupItem {
+  work: (tx: EngineTransaction) => Promise<unknown>;
+  afterCommit?: (value: unknown) => void;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+/** The SQL a command sees inside a group: the group's runner begins and commits, not the command. */
+class SavepointSql implements Sql {
+  readonly dialect: Dialect;
+  constructor(private readonly base: Sql) {
+    this.dialect = base.dialect;
+  }
+  all<T>(text: string, params?: readonly unknown[]): Promise<T[]> {
+    return this.base.all<T>(text, params);
+  }
+  run(text: string, params?: readonly unknown[]) {
+    return this.base.run(text, params);
+  }
+  batch(statements: readonly Statement[]): Promise<RunResult[] | void> {
+    return this.base.batch(statements);
+  }
 }
 
 /** A FIFO async mutex. */
@@ -43,7 +70,6 @@ export class TransactionRunner {
   readonly dialect: Dialect;
   private readonly sequelize: Sequelize;
   private readonly manager: ConnectionManager;
-  private readonly writeLock = new Mutex();
   private writer: Promise<unknown> | null = null;
   private reader: Promise<unknown> | null = null;
   private readonly id = randomUUID();
@@ -54,21 +80,23 @@ export class TransactionRunner {
     this.manager = (sequelize as unknown as { connectionManager: ConnectionManager }).connectionManager;
   }
 
-  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  /**
+   * Runs `work` in one transaction: committed when it resolves, rolled back when it throws. On SQLite,
+   * commands that queue up while one runs are committed together (group commit: one fsync for many), each
+   * in its own savepoint, so a failing command rolls back alone; a command's promise resolves only after
+   * the commit that made it durable.
+   */
   async run<T>(work: (tx: EngineTransaction) => Promise<T>, afterCommit?: (value: T) => void): Promise<T> {
     if (this.dialect === 'sqlite') {
-      const release = await this.writeLock.acquire();
-      try {
-        this.writer ??= this.manager.getConnection({ uuid: `gridflow-engine-writer-${this.id}` });
-        const connection = await this.writer;
-        // Reads need no transaction here: only this engine writes its tables and its writers queue on the
-        // mutex, so what it reads before BEGIN is what it writes over. The first write opens the transaction.
-        const value = await this.inTransaction(connection, true, work);
-        afterCommit?.(value);
-        return value;
-      } finally {
-        release();
-      }
+      return new Promise<T>((resolve, reject) => {
+        this.pending.push({
+          work: work as GroupItem['work'],
+          afterCommit: afterCommit as GroupItem['afterCommit'],
+          resolve: resolve as GroupItem['resolve'],
+          reject,
+        });
+        if (!this.draining) void this.drainGroups();
+      });
     }
     const connection = await this.manager.getConnection({ type: 'write' });
     let broken = false;
@@ -82,6 +110,86 @@ export class TransactionRunner {
     }
   }
 
+  private readonly pending: GroupItem[] = [];
+  private draining = false;
+
+  /** Called when a transaction's outcome is a rollback of work that had succeeded (a failed group commit). */
+  onGroupRollback: (() => void) | null = null;
+
+  private async drainGroups(): Promise<void> {
+    this.draining = true;
+    try {
+      this.writer ??= this.manager.getConnection({ uuid: `gridflow-engine-writer-${this.id}` });
+      const connection = await this.writer;
+      while (this.pending.length > 0) {
+        const group = this.pending.splice(0, MAX_GROUP);
+        await this.runGroup(connection, group);
+      }
+    } catch (err) {
+      for (const item of this.pending.splice(0)) item.reject(err);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async runGroup(connection: unknown, group: GroupItem[]): Promise<void> {
+    const transaction = facade(this.sequelize, connection);
+    const base = transactionSql(this.dialect, transaction);
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      await base.run('BEGIN IMMEDIATE');
+    } catch (err) {
+      for (const item of group) item.reject(err);
+      return;
+    }
+    for (const item of group) {
+      const sql = new SavepointSql(base);
+      try {
+        await base.run('SAVEPOINT command');
+        const value = await item.work({ sql, transaction });
+        await base.run('RELEASE command');
+        outcomes.push({ ok: true, value });
+      } catch (error) {
+        try {
+          await base.run('ROLLBACK TO command');
+          await base.run('RELEASE command');
+        } catch {
+          // The transaction is gone (SQLite rolled it back itself): the whole group fails below.
+        }
+        outcomes.push({ ok: false, error });
+      }
+    }
+    try {
+      await base.run('COMMIT');
+    } catch (err) {
+      try {
+        await base.run('ROLLBACK');
+      } catch {
+        // nothing left to roll back
+      }
+      this.onGroupRollback?.();
+      group.forEach((item, i) => {
+        const o = outcomes[i];
+        item.reject(o.ok ? err : o.error);
+      });
+      return;
+    }
+    (transaction as unknown as { finished: string }).finished = 'commit';
+    for (const hook of (transaction as unknown as { _afterCommitHooks: ((t: Transaction) => void)[] })
+      ._afterCommitHooks) {
+      hook(transaction);
+    }
+    group.forEach((item, i) => {
+      const o = outcomes[i];
+      if (!o.ok) return item.reject(o.error);
+      try {
+        item.afterCommit?.(o.value);
+      } finally {
+        item.resolve(o.value);
+      }
+    });
+  }
+
   private async inTransaction<T>(
     connection: unknown,
     lazyBegin: boolean,
@@ -93,7 +201,7 @@ export class TransactionRunner {
       transactionSql(this.dialect, transaction),
       this.dialect === 'sqlite' ? 'BEGIN IMMEDIATE' : 'START TRANSACTION',
     );
-    if (!lazyBegin) await sql.begin();
+    void lazyBegin;
     let value: T;
     try {
       value = await work({ sql, transaction });
@@ -161,32 +269,37 @@ class TrackedSql implements Sql {
     this.dialect = base.dialect;
   }
 
-  async begin(): Promise<void> {
-    if (this.began) return;
+  /** The first statement carries the BEGIN in the same round trip. */
+  private prefix(text: string): string {
+    if (this.began) return text;
     this.began = true;
-    await this.base.run(this.beginStatement);
+    return `${this.beginStatement};\n${text}`;
   }
 
   all<T>(text: string, params?: readonly unknown[]): Promise<T[]> {
-    return this.base.all<T>(text, params);
+    return this.base.all<T>(this.prefix(text), params);
   }
 
-  async run(text: string, params?: readonly unknown[]) {
-    await this.begin();
-    return this.base.run(text, params);
+  run(text: string, params?: readonly unknown[]) {
+    return this.base.run(this.prefix(text), params);
   }
 
-  async batch(statements: readonly Statement[], options: { commit?: boolean } = {}): Promise<void> {
+  async batch(
+    statements: readonly Statement[],
+    options: { commit?: boolean } = {},
+  ): Promise<RunResult[] | void> {
     const all: Statement[] = [];
-    if (!this.began && (statements.length > 0 || options.commit)) {
+    const begins = !this.began && (statements.length > 0 || options.commit === true);
+    if (begins) {
       all.push({ sql: this.beginStatement, params: [] });
       this.began = true;
     }
     all.push(...statements);
     if (options.commit && this.began) all.push({ sql: 'COMMIT', params: [] });
-    if (all.length === 0) return;
-    await this.base.batch(all);
+    if (all.length === 0) return [];
+    const results = await this.base.batch(all);
     if (options.commit) this.committed = true;
+    return results ? results.slice(begins ? 1 : 0, (begins ? 1 : 0) + statements.length) : results;
   }
 
   async commit(): Promise<void> {
