@@ -23,7 +23,14 @@ export function openDatabase(options: ConnectionOptions): Sequelize {
       storage: target.storage,
       logging,
       dialectModule: createSqliteDriver({
-        pragmas: ['journal_mode = WAL', `synchronous = ${target.synchronous}`, 'foreign_keys = ON'],
+        // The engine checkpoints from a worker thread (engine/embedded/checkpointer.ts); a connection checkpoints
+        // itself only once the WAL passes 10 000 pages (40 MB), as a safety net.
+        pragmas: [
+          'journal_mode = WAL',
+          `synchronous = ${target.synchronous}`,
+          'foreign_keys = ON',
+          'wal_autocheckpoint = 10000',
+        ],
         busyTimeoutMs: 10_000,
       }),
       // IMMEDIATE: a transaction takes the write lock when it begins, so two writers never deadlock

@@ -48,6 +48,7 @@ import {
   toProcessInstanceRow,
 } from './command-context.ts';
 import { DefinitionCache } from './definitions.ts';
+import { Checkpointer } from './checkpointer.ts';
 import { InstanceCache } from './instance-cache.ts';
 import { InstanceState } from './instance-state.ts';
 import { JobPush, type JobWaiter } from './job-push.ts';
@@ -111,6 +112,7 @@ export class EmbeddedEngine implements WorkflowEngine {
   private readonly historyCounter: { next: number | null } | undefined;
   private readonly cache: InstanceCache | undefined;
   private readonly jobPush = new JobPush();
+  private readonly checkpointer: Checkpointer | undefined;
   private readonly listeners = new Set<EngineListener>();
   private readonly exporters: Exporter[] = [];
   /** Bumped whenever jobs of a type become activatable. */
@@ -139,6 +141,7 @@ export class EmbeddedEngine implements WorkflowEngine {
       let cache = INSTANCE_CACHES.get(storage);
       if (!cache) INSTANCE_CACHES.set(storage, (cache = new InstanceCache()));
       this.cache = cache;
+      if (storage !== ':memory:' && storage !== '') this.checkpointer = new Checkpointer(storage);
     } else {
       // MySQL: checked against the instance row's version at every load (other processes write too).
       this.cache = new InstanceCache();
@@ -163,6 +166,7 @@ export class EmbeddedEngine implements WorkflowEngine {
   /** Starts the scheduler loop. */
   async start(): Promise<void> {
     this.stopped = false;
+    this.checkpointer?.start();
     if (this.schedulerIntervalMs > 0 && !this.schedulerTimer) {
       const tick = (): void => {
         if (this.stopped) return;
@@ -180,6 +184,7 @@ export class EmbeddedEngine implements WorkflowEngine {
   /** Stops the scheduler and releases parked job activations. */
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.checkpointer?.stop();
     if (this.schedulerTimer) clearTimeout(this.schedulerTimer);
     this.schedulerTimer = null;
     await this.schedulerRunning;
