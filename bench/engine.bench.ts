@@ -6,7 +6,7 @@
  * with instances waiting at the user task and prints the RSS at 0, 10 000 and 50 000 waiting.
  *
  * Options (environment): BENCH_INSTANCES (default 3000), BENCH_CONCURRENCY (in-flight instance starts,
- * default 64), BENCH_WAITING (comma list, default "0,10000,50000"), DATABASE_URL (MySQL instead of SQLite),
+ * default 4), BENCH_WORKER_JOBS (jobs each worker holds at once, default 4), BENCH_WAITING (comma list, default "0,10000,50000"), DATABASE_URL (MySQL instead of SQLite),
  * SQLITE_SYNCHRONOUS (FULL, the default, or NORMAL). Run with `node --expose-gc` for stable RSS figures
  * (the npm script does).
  */
@@ -26,8 +26,8 @@ import { type DatabaseTarget, databaseTarget, loadConfig } from '../server/confi
 
 const config = loadConfig();
 const N = Number(process.env.BENCH_INSTANCES ?? 3000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
-const WORKER_JOBS = Number(process.env.BENCH_WORKER_JOBS ?? 8);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+const WORKER_JOBS = Number(process.env.BENCH_WORKER_JOBS ?? 4);
 const WAITING = (process.env.BENCH_WAITING ?? '0,10000,50000').split(',').map(Number);
 const BPMN = readFileSync(path.join(import.meta.dirname, 'six-step.bpmn'), 'utf8');
 

@@ -266,7 +266,7 @@ export class EmbeddedEngine implements WorkflowEngine {
 
   private async export(ctx: CommandContext, sql: Sql, transaction: Transaction): Promise<void> {
     if (this.exporters.length === 0 || ctx.flushedHistory.length === 0) return;
-    const events = ctx.flushedHistory.map(toHistoryEvent);
+    const events = this.portEvents(ctx);
     for (const exporter of this.exporters) await exporter.export(events, { transaction, sql });
   }
 
@@ -298,13 +298,27 @@ export class EmbeddedEngine implements WorkflowEngine {
     this.deliveries.delete(ctx);
   }
 
+  /** The command's history in the port's shape, built once for exporters and listeners together. */
+  private readonly portEventsOf = new WeakMap<CommandContext, HistoryEvent[]>();
+
+  private portEvents(ctx: CommandContext): HistoryEvent[] {
+    let events = this.portEventsOf.get(ctx);
+    if (!events || events.length !== ctx.flushedHistory.length) {
+      // A command has one time: format it once.
+      const stamp = new Date(ctx.now).toISOString();
+      events = ctx.flushedHistory.map((e) => toHistoryEvent(e, e.time === ctx.now ? stamp : undefined));
+      this.portEventsOf.set(ctx, events);
+    }
+    return events;
+  }
+
   private afterCommit(ctx: CommandContext): void {
     for (const { waiter, job } of this.deliveries.get(ctx) ?? []) this.jobPush.deliver(waiter, job);
     this.deliveries.delete(ctx);
     this.cache?.store(ctx.instances.values());
     for (const type of ctx.newJobTypes) this.wake(type);
     if (this.listeners.size > 0 && ctx.flushedHistory.length > 0) {
-      const events = ctx.flushedHistory.map(toHistoryEvent);
+      const events = this.portEvents(ctx);
       for (const listener of this.listeners) {
         try {
           listener(events);
@@ -2044,7 +2058,7 @@ function toProcessInstance(r: ProcessInstanceRow): ProcessInstance {
   };
 }
 
-function toHistoryEvent(e: PendingHistoryEvent & { position: number }): HistoryEvent {
+function toHistoryEvent(e: PendingHistoryEvent & { position: number }, timestamp?: string): HistoryEvent {
   return {
     position: e.position,
     processInstanceKey: String(e.processInstanceKey),
@@ -2054,7 +2068,7 @@ function toHistoryEvent(e: PendingHistoryEvent & { position: number }): HistoryE
     elementType: e.elementType || undefined,
     intent: e.intent as HistoryIntent,
     actor: e.actor ?? undefined,
-    timestamp: new Date(e.time).toISOString(),
+    timestamp: timestamp ?? new Date(e.time).toISOString(),
     payload: e.payload,
   };
 }
