@@ -1,9 +1,13 @@
 import type { QueryInterface, Sequelize } from 'sequelize';
 import { SequelizeStorage, Umzug } from 'umzug';
 import * as createEngineTables from './migrations/20261127-0001-create-engine-tables.ts';
+import * as createDomainTables from './migrations/20261127-0002-create-domain-tables.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
-const MIGRATIONS = [{ name: '20261127-0001-create-engine-tables', module: createEngineTables }];
+const MIGRATIONS = [
+  { name: '20261127-0001-create-engine-tables', module: createEngineTables },
+  { name: '20261127-0002-create-domain-tables', module: createDomainTables },
+];
 
 /** The umzug migrator over the application database; the `migrations` table records what ran. */
 export function createMigrator(sequelize: Sequelize): Umzug<QueryInterface> {

@@ -1,0 +1,291 @@
+import { createHash } from 'node:crypto';
+import { maskPersonalData } from '../../common/mask.ts';
+
+/** The SQL an audit append runs on: the caller's transaction (an engine exporter's, or a service's). */
+export interface AuditSql {
+  readonly dialect?: 'sqlite' | 'mysql';
+  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  run(sql: string, params?: readonly unknown[]): Promise<unknown>;
+}
+
+/** One thing that happened: a user action or an engine event. */
+export interface AuditRecord {
+  at: number;
+  actor: string;
+  action: string;
+  entityType: string;
+  entityId?: string | null;
+  /** The case it belongs to; its chain is `case:<id>`, records without a case go to `system`. */
+  caseId?: number | null;
+  payload?: unknown;
+}
+
+/** The genesis hash every chain starts from. */
+export const GENESIS = '0'.repeat(64);
+
+/** The chain a record belongs to. */
+export function chainOf(record: Pick<AuditRecord, 'caseId'>): string {
+  return record.caseId != null ? `case:${record.caseId}` : 'system';
+}
+
+/** JSON with object keys sorted, so that the same record always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/** The hash of a stored record: covers the previous hash of its chain and every field. */
+export function recordHash(prevHash: string, r: StoredAudit): string {
+  const body = canonicalJson({
+    chain: r.chain,
+    chainSeq: r.chainSeq,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    entityType: r.entityType,
+    entityId: r.entityId,
+    caseId: r.caseId,
+    payload: r.payload,
+  });
+  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+}
+
+/** A record as stored. */
+export interface StoredAudit {
+  seq?: number;
+  chain: string;
+  chainSeq: number;
+  at: number;
+  actor: string;
+  action: string;
+  entityType: string;
+  entityId: string | null;
+  caseId: number | null;
+  /** Masked JSON text. */
+  payload: string | null;
+  prevHash: string;
+  hash: string;
+}
+
+/**
+ * Appends records to their chains in the caller's transaction (the audit log is written with the change
+ * it records, or not at all). Personal data in payloads is masked before it is stored.
+ */
+export async function appendAudit(sql: AuditSql, records: readonly AuditRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  const byChain = new Map<string, AuditRecord[]>();
+  for (const r of records) {
+    const chain = chainOf(r);
+    let list = byChain.get(chain);
+    if (!list) byChain.set(chain, (list = []));
+    list.push(r);
+  }
+  const chains = [...byChain.keys()].sort();
+  const heads = await lockHeads(sql, chains);
+  const missing = chains.filter((c) => !heads.some((h) => h.chain === c));
+  if (missing.length > 0) {
+    for (const chain of missing) {
+      try {
+        await sql.run('INSERT INTO audit_chain (chain, last_seq, last_hash) VALUES (?, 0, ?)', [
+          chain,
+          GENESIS,
+        ]);
+      } catch (err) {
+        // Another transaction started this chain first; its head is locked and read below.
+        if (!isDuplicate(err)) throw err;
+      }
+    }
+    heads.push(...(await lockHeads(sql, missing)));
+  }
+  const rows: unknown[][] = [];
+  for (const head of heads) {
+    const chain = head.chain;
+    const list = byChain.get(chain)!;
+    let prevHash = head.last_hash;
+    let chainSeq = Number(head.last_seq);
+    for (const r of list) {
+      const stored: StoredAudit = {
+        chain,
+        chainSeq: ++chainSeq,
+        at: r.at,
+        actor: r.actor,
+        action: r.action,
+        entityType: r.entityType,
+        entityId: r.entityId ?? null,
+        caseId: r.caseId ?? null,
+        payload: r.payload === undefined ? null : canonicalJson(maskPersonalData(r.payload)),
+        prevHash,
+        hash: '',
+      };
+      stored.hash = recordHash(prevHash, stored);
+      prevHash = stored.hash;
+      rows.push([
+        stored.chain,
+        stored.chainSeq,
+        stored.at,
+        stored.actor,
+        stored.action,
+        stored.entityType,
+        stored.entityId,
+        stored.caseId,
+        stored.payload,
+        stored.prevHash,
+        stored.hash,
+      ]);
+    }
+    await sql.run('UPDATE audit_chain SET last_seq = ?, last_hash = ? WHERE chain = ?', [
+      chainSeq,
+      prevHash,
+      chain,
+    ]);
+  }
+  for (let i = 0; i < rows.length; i += 200) {
+    const chunk = rows.slice(i, i + 200);
+    await sql.run(
+      `INSERT INTO audit_log (chain, chain_seq, at, actor, action, entity_type, entity_id, case_id, payload, prev_hash, hash) VALUES ${chunk
+        .map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .join(', ')}`,
+      chunk.flat(),
+    );
+  }
+}
+
+/** Reads and (MySQL) locks chain heads in a fixed order, so concurrent appends queue instead of forking a chain. */
+async function lockHeads(
+  sql: AuditSql,
+  chains: string[],
+): Promise<{ chain: string; last_seq: number; last_hash: string }[]> {
+  return sql.all<{ chain: string; last_seq: number; last_hash: string }>(
+    `SELECT chain, last_seq, last_hash FROM audit_chain WHERE chain IN (${chains.map(() => '?').join(', ')}) ORDER BY chain${sql.dialect === 'mysql' ? ' FOR UPDATE' : ''}`,
+    chains,
+  );
+}
+
+function isDuplicate(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; parent?: { code?: string } };
+  const code = e?.parent?.code ?? e?.code ?? '';
+  return (
+    e?.name === 'SequelizeUniqueConstraintError' ||
+    code === 'ER_DUP_ENTRY' ||
+    code.startsWith('SQLITE_CONSTRAINT')
+  );
+}
+
+/** The outcome of a verification. */
+export type AuditVerification =
+  | { ok: true; records: number; chains: number }
+  | {
+      ok: false;
+      records: number;
+      chains: number;
+      broken: { seq: number; chain: string; chainSeq: number; reason: string };
+    };
+
+interface AuditRow {
+  seq: number | string;
+  chain: string;
+  chain_seq: number | string;
+  at: number | string;
+  actor: string;
+  action: string;
+  entity_type: string;
+  entity_id: string | null;
+  case_id: number | string | null;
+  payload: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+/**
+ * Walks every chain in order and recomputes each hash. Names the first broken record: a changed field
+ * (hash mismatch), a record that does not follow its predecessor (prev_hash), or a missing record (a gap in
+ * chain_seq). Reads in pages, so it runs over millions of records in constant memory.
+ */
+export async function verifyAudit(
+  sql: AuditSql,
+  options: { chain?: string } = {},
+): Promise<AuditVerification> {
+  let records = 0;
+  let chains = 0;
+  let currentChain: string | null = null;
+  let prevHash = GENESIS;
+  let expectedSeq = 1;
+  let after: [string, number] = ['', 0];
+  for (;;) {
+    const where = options.chain
+      ? 'chain = ? AND chain_seq > ?'
+      : '(chain > ? OR (chain = ? AND chain_seq > ?))';
+    const params = options.chain ? [options.chain, after[1]] : [after[0], after[0], after[1]];
+    const page = await sql.all<AuditRow>(
+      `SELECT * FROM audit_log WHERE ${where} ORDER BY chain, chain_seq LIMIT 2000`,
+      params,
+    );
+    if (page.length === 0) break;
+    for (const row of page) {
+      const r: StoredAudit = {
+        seq: Number(row.seq),
+        chain: row.chain,
+        chainSeq: Number(row.chain_seq),
+        at: Number(row.at),
+        actor: row.actor,
+        action: row.action,
+        entityType: row.entity_type,
+        entityId: row.entity_id,
+        caseId: row.case_id == null ? null : Number(row.case_id),
+        payload: row.payload,
+        prevHash: row.prev_hash,
+        hash: row.hash,
+      };
+      if (r.chain !== currentChain) {
+        currentChain = r.chain;
+        chains++;
+        prevHash = GENESIS;
+        expectedSeq = 1;
+      }
+      const broken = (reason: string): AuditVerification => ({
+        ok: false,
+        records,
+        chains,
+        broken: { seq: r.seq!, chain: r.chain, chainSeq: r.chainSeq, reason },
+      });
+      if (r.chainSeq !== expectedSeq) return broken(`record ${expectedSeq} of chain ${r.chain} is missing`);
+      if (r.prevHash !== prevHash)
+        return broken('it does not follow the previous record (prev_hash differs)');
+      if (recordHash(prevHash, r) !== r.hash) return broken('its content was changed (hash mismatch)');
+      prevHash = r.hash;
+      expectedSeq++;
+      records++;
+      after = [r.chain, r.chainSeq];
+    }
+  }
+  // A chain whose head is ahead of its last record lost its tail.
+  const heads = await sql.all<{ chain: string; last_seq: number | string; last_hash: string }>(
+    `SELECT chain, last_seq, last_hash FROM audit_chain${options.chain ? ' WHERE chain = ?' : ''}`,
+    options.chain ? [options.chain] : [],
+  );
+  for (const h of heads) {
+    const last = await sql.all<{ seq: number | string; chain_seq: number | string; hash: string }>(
+      'SELECT seq, chain_seq, hash FROM audit_log WHERE chain = ? ORDER BY chain_seq DESC LIMIT 1',
+      [h.chain],
+    );
+    const lastSeq = last.length > 0 ? Number(last[0].chain_seq) : 0;
+    if (lastSeq !== Number(h.last_seq) || (last.length > 0 && last[0].hash !== h.last_hash)) {
+      return {
+        ok: false,
+        records,
+        chains,
+        broken: {
+          seq: last.length > 0 ? Number(last[0].seq) : 0,
+          chain: h.chain,
+          chainSeq: Number(h.last_seq),
+          reason: `the chain ends at record ${lastSeq} but its head says ${Number(h.last_seq)}: records were removed`,
+        },
+      };
+    }
+  }
+  return { ok: true, records, chains };
+}

@@ -1,0 +1,24 @@
+import test from 'ava';
+import { maskPersonalData, maskPhone } from '../../common/mask.ts';
+
+test('a mobile number keeps its first three and last four digits', (t) => {
+  t.is(maskPhone('13812345678'), '138****5678');
+  t.is(maskPhone(null), null);
+});
+
+test('phone fields and mobile numbers inside text are masked, other data is kept', (t) => {
+  t.deepEqual(
+    maskPersonalData({
+      reporterPhone: '15900001111',
+      description: '联系人 18612345678，井盖缺失',
+      amount: 12,
+      nested: [{ tel: '13800000000' }],
+    }),
+    {
+      reporterPhone: '159****1111',
+      description: '联系人 186****5678，井盖缺失',
+      amount: 12,
+      nested: [{ tel: '138****0000' }],
+    },
+  );
+});

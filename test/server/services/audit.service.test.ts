@@ -1,0 +1,96 @@
+import test from 'ava';
+import type { Sequelize } from 'sequelize';
+import { sequelizeSql } from '../../../db/sequelize-sql.ts';
+import { type AuditRecord, appendAudit, verifyAudit } from '../../../server/services/audit.service.ts';
+import { openTestDatabase } from '../../helpers/database.ts';
+
+const record = (i: number, caseId: number | null): AuditRecord => ({
+  at: Date.UTC(2026, 0, 5) + i,
+  actor: 'city.dispatcher',
+  action: 'case.dispatched',
+  entityType: 'case',
+  entityId: caseId == null ? null : String(caseId),
+  caseId,
+  payload: { step: i, to: '真州镇', reporterPhone: '13812345678', note: '回电 13912345678 确认' },
+});
+
+async function withDb(t: { teardown: (fn: () => Promise<void>) => void }): Promise<Sequelize> {
+  const db = await openTestDatabase();
+  t.teardown(() => db.close());
+  return db.sequelize;
+}
+
+async function appendInTransaction(sequelize: Sequelize, records: AuditRecord[]): Promise<void> {
+  await sequelize.transaction(async (transaction) =>
+    appendAudit(sequelizeSql(sequelize, transaction), records),
+  );
+}
+
+test('appended records verify as intact chains, one per case plus system', async (t) => {
+  const sequelize = await withDb(t);
+  await appendInTransaction(sequelize, [record(1, 7), record(2, 7), record(3, null)]);
+  await appendInTransaction(sequelize, [record(4, 8), record(5, 7)]);
+
+  t.deepEqual(await verifyAudit(sequelizeSql(sequelize)), { ok: true, records: 5, chains: 3 });
+});
+
+test('phone numbers are masked in what the audit log stores', async (t) => {
+  const sequelize = await withDb(t);
+  await appendInTransaction(sequelize, [record(1, 7)]);
+
+  const [row] = await sequelizeSql(sequelize).all<{ payload: string }>('SELECT payload FROM audit_log');
+  t.false(row.payload.includes('13812345678'));
+  t.false(row.payload.includes('13912345678'));
+  t.true(row.payload.includes('138****5678'));
+  t.true(row.payload.includes('139****5678'));
+});
+
+test('a changed field is found and named with its record', async (t) => {
+  const sequelize = await withDb(t);
+  await appendInTransaction(sequelize, [record(1, 7), record(2, 7), record(3, 7)]);
+  const sql = sequelizeSql(sequelize);
+  const [second] = await sql.all<{ seq: number }>(
+    "SELECT seq FROM audit_log WHERE chain = 'case:7' AND chain_seq = 2",
+  );
+  await sql.run("UPDATE audit_log SET actor = 'someone.else' WHERE seq = ?", [second.seq]);
+
+  const result = await verifyAudit(sql);
+  t.false(result.ok);
+  if (!result.ok) {
+    t.is(Number(result.broken.seq), Number(second.seq));
+    t.is(result.broken.chainSeq, 2);
+    t.regex(result.broken.reason, /hash mismatch/);
+  }
+});
+
+test('a record removed from the middle or from the end of a chain is found', async (t) => {
+  const sequelize = await withDb(t);
+  await appendInTransaction(sequelize, [
+    record(1, 7),
+    record(2, 7),
+    record(3, 7),
+    record(4, 9),
+    record(5, 9),
+  ]);
+  const sql = sequelizeSql(sequelize);
+
+  await sql.run("DELETE FROM audit_log WHERE chain = 'case:9' AND chain_seq = 2");
+  const tail = await verifyAudit(sql);
+  t.false(tail.ok);
+  if (!tail.ok) t.regex(tail.broken.reason, /removed/);
+
+  await sql.run("DELETE FROM audit_log WHERE chain = 'case:7' AND chain_seq = 2");
+  const middle = await verifyAudit(sql);
+  t.false(middle.ok);
+  if (!middle.ok) {
+    t.is(middle.broken.chain, 'case:7');
+    t.regex(middle.broken.reason, /record 2 of chain case:7 is missing/);
+  }
+});
+
+test('concurrent appends to one chain never fork it', async (t) => {
+  const sequelize = await withDb(t);
+  await Promise.all(Array.from({ length: 20 }, (_, i) => appendInTransaction(sequelize, [record(i, 42)])));
+
+  t.deepEqual(await verifyAudit(sequelizeSql(sequelize)), { ok: true, records: 20, chains: 1 });
+});
