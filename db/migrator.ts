@@ -2,11 +2,13 @@ import type { QueryInterface, Sequelize } from 'sequelize';
 import { SequelizeStorage, Umzug } from 'umzug';
 import * as createEngineTables from './migrations/20261127-0001-create-engine-tables.ts';
 import * as createDomainTables from './migrations/20261127-0002-create-domain-tables.ts';
+import * as createWorkflowTables from './migrations/20261127-0003-create-workflow-tables.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 const MIGRATIONS = [
   { name: '20261127-0001-create-engine-tables', module: createEngineTables },
   { name: '20261127-0002-create-domain-tables', module: createDomainTables },
+  { name: '20261127-0003-create-workflow-tables', module: createWorkflowTables },
 ];
 
 /** The umzug migrator over the application database; the `migrations` table records what ran. */

@@ -89,6 +89,12 @@ export interface CreateProcessInstanceRequest {
   version?: number;
   variables?: Variables;
   actor?: Actor;
+  /**
+   * Runs in the transaction that creates the instance, before it starts: what it writes (a case row, its
+   * audit record) commits with the instance or not at all, and the variables it returns start the instance
+   * too. (The Camunda 8 adapter runs it in a local transaction first and compensates a failed creation.)
+   */
+  within?: (context: ExportContext & { processInstanceKey: Key }) => Promise<Variables | void>;
 }
 
 /** A variable as stored: one per name per scope. */

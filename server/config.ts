@@ -22,7 +22,33 @@ const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How often the engine scheduler looks for due timers, timed-out jobs and expired messages (ms). */
   ENGINE_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
+  /** 合并: an open case of the same 小类 within this many metres is a duplicate… */
+  CASE_DUPLICATE_RADIUS_M: z.coerce.number().min(0).max(10_000).default(250),
+  /** …if it was reported within this many hours. */
+  CASE_DUPLICATE_WINDOW_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 90)
+    .default(72),
+  /** 回退: after this many returns the city centre decides (审定). */
+  CASE_BOUNCE_LIMIT: z.coerce.number().int().min(1).max(10).default(2),
 });
+
+/** The case-workflow settings the workers need. */
+export interface CaseSettings {
+  duplicateRadiusM: number;
+  duplicateWindowHours: number;
+  bounceLimit: number;
+}
+
+/** The workers' slice of the configuration. */
+export function caseSettings(config: Config): CaseSettings {
+  return {
+    duplicateRadiusM: config.CASE_DUPLICATE_RADIUS_M,
+    duplicateWindowHours: config.CASE_DUPLICATE_WINDOW_HOURS,
+    bounceLimit: config.CASE_BOUNCE_LIMIT,
+  };
+}
 
 /** Parsed configuration. */
 export type Config = z.infer<typeof ConfigSchema>;

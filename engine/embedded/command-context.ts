@@ -1,3 +1,4 @@
+import type { Transaction } from 'sequelize';
 import { NotFoundError } from '../../common/errors.ts';
 import type { DefinitionCache } from './definitions.ts';
 import type { InstanceCache } from './instance-cache.ts';
@@ -176,6 +177,9 @@ export class CommandContext {
   readonly correlationInserts: { messageKey: number; target: string }[] = [];
   /** Statements that change single rows (rare paths): run in order at flush. */
   readonly statements: { sql: string; params: unknown[] }[] = [];
+
+  /** The same transaction as a Sequelize transaction, for code that writes with models inside a command. */
+  transaction: Transaction | null = null;
 
   constructor(
     readonly sql: Sql,

@@ -205,6 +205,7 @@ export class EmbeddedEngine implements WorkflowEngine {
         return await this.transactions.run(
           async ({ sql, transaction }) => {
             ctx = new CommandContext(sql, this.commandEnv, this.clock.now(), actor ?? null);
+            ctx.transaction = transaction;
             const processor = new Processor(ctx);
             const value = await work(ctx, processor);
             await processor.run();
@@ -266,6 +267,7 @@ export class EmbeddedEngine implements WorkflowEngine {
 
   private async export(ctx: CommandContext, sql: Sql, transaction: Transaction): Promise<void> {
     if (this.exporters.length === 0 || ctx.flushedHistory.length === 0) return;
+    await sql.begin?.();
     const events = this.portEvents(ctx);
     for (const exporter of this.exporters) await exporter.export(events, { transaction, sql });
   }
@@ -709,8 +711,14 @@ export class EmbeddedEngine implements WorkflowEngine {
         endedAt: null,
       };
       const inst = new InstanceState(row, deployed.model, true);
+      let start = variables;
+      if (request.within) {
+        await ctx.sql.begin?.();
+        const extra = await request.within({ transaction: ctx.transaction!, sql: ctx.sql, processInstanceKey: String(key) });
+        if (extra) start = { ...variables, ...assertVariables(extra, 'within()') };
+      }
       ctx.addNewInstance(row, inst);
-      processor.startInstance(inst, variables);
+      processor.startInstance(inst, start);
       return () => toProcessInstance(inst.row);
     }).then((snapshot) => snapshot());
   }

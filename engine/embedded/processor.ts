@@ -759,10 +759,10 @@ export class Processor {
     const stored = inst.stored.has(ei.key);
     if (ei.elementType !== 'MULTI_INSTANCE_BODY' && ei.state !== 'ACTIVATING') {
       if (el.behavior === 'job' && !this.ctx.settledJobElements.has(ei.key)) {
-        this.ctx.event(inst, ei, 'JOB_CANCELED');
+        this.ctx.event(inst, ei, 'JOB_CANCELED', ei.data.jobKey ? { jobKey: String(ei.data.jobKey) } : {});
         if (stored) this.ctx.jobDeletesByElement.push(ei.key);
       } else if (el.behavior === 'userTask') {
-        this.ctx.event(inst, ei, 'USER_TASK_CANCELED');
+        this.ctx.event(inst, ei, 'USER_TASK_CANCELED', ei.data.userTaskKey ? { userTaskKey: String(ei.data.userTaskKey) } : {});
         if (stored) {
           this.ctx.statements.push({
             sql: "UPDATE engine_user_task SET state = 'CANCELED', completed_at = ? WHERE element_instance_key = ? AND state = 'CREATED'",
@@ -926,6 +926,7 @@ export class Processor {
       createdAt: this.ctx.now,
     };
     this.ctx.jobInserts.push(row);
+    ei.data.jobKey = key;
     if (waiter) this.ctx.pushed.push({ waiter, job: row, inst });
     else this.ctx.newJobTypes.add(type);
     this.ctx.event(inst, ei, 'JOB_CREATED', { jobKey: String(key), type, retries });
@@ -999,6 +1000,7 @@ export class Processor {
       createdAt: this.ctx.now,
       completedAt: null,
     });
+    ei.data.userTaskKey = key;
     this.ctx.event(inst, ei, 'USER_TASK_CREATED', {
       userTaskKey: String(key),
       name: el.name ?? null,

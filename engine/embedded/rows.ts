@@ -23,6 +23,9 @@ export interface ElementData {
   joins?: Record<string, Record<string, number>>;
   /** A call activity's child instance. */
   calledInstanceKey?: number;
+  /** The job or user task the element instance waits on (named on cancellation). */
+  jobKey?: number;
+  userTaskKey?: number;
   /**
    * Variables an element completes with (job, message, user task) kept while its completion waits on an
    * incident (e.g. a failing output mapping), so that resolving the incident completes it with them.

@@ -25,6 +25,8 @@ export interface Sql {
    * COMMIT goes in the same round trip (only on the SQL of an engine transaction).
    */
   batch(statements: readonly Statement[], options?: { commit?: boolean }): Promise<RunResult[] | void>;
+  /** Opens the transaction now, if it opens lazily (before code that bypasses this Sql writes in it). */
+  begin?(): Promise<void>;
 }
 
 /** A statement with `?` parameters. */

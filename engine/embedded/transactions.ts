@@ -269,6 +269,13 @@ class TrackedSql implements Sql {
     this.dialect = base.dialect;
   }
 
+  /** Opens the transaction now (model code is about to write on the raw connection). */
+  async begin(): Promise<void> {
+    if (this.began) return;
+    this.began = true;
+    await this.base.run(this.beginStatement);
+  }
+
   /** The first statement carries the BEGIN in the same round trip. */
   private prefix(text: string): string {
     if (this.began) return text;

@@ -17,6 +17,8 @@ export interface AuditRecord {
   entityId?: string | null;
   /** The case it belongs to; its chain is `case:<id>`, records without a case go to `system`. */
   caseId?: number | null;
+  /** Another chain for records without a case (e.g. `process:<key>`). */
+  chain?: string;
   payload?: unknown;
 }
 
@@ -24,8 +26,8 @@ export interface AuditRecord {
 export const GENESIS = '0'.repeat(64);
 
 /** The chain a record belongs to. */
-export function chainOf(record: Pick<AuditRecord, 'caseId'>): string {
-  return record.caseId != null ? `case:${record.caseId}` : 'system';
+export function chainOf(record: Pick<AuditRecord, 'caseId' | 'chain'>): string {
+  return record.caseId != null ? `case:${record.caseId}` : (record.chain ?? 'system');
 }
 
 /** JSON with object keys sorted, so that the same record always hashes the same. */

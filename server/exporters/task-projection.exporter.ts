@@ -1,0 +1,108 @@
+import type { Exporter, HistoryEvent } from '../../engine/port.ts';
+import type { CaseKeys } from './case-keys.ts';
+
+/**
+ * Keeps the `task` table (the inbox) in step with the engine's user tasks, in the same transaction: a task
+ * row joined with its case's town, category, source and urgency, and its candidate groups, so every inbox
+ * filter is plain indexed SQL.
+ */
+export function taskProjectionExporter(caseKeys: CaseKeys): Exporter {
+  return {
+    name: 'task-projection',
+    export: async (events, { sql }) => {
+      const taskEvents = events.filter((e) => e.intent.startsWith('USER_TASK_'));
+      if (taskEvents.length === 0) return;
+      const cases = await caseKeys.resolve(taskEvents, sql);
+      for (const e of taskEvents) await apply(e, cases.get(e.processInstanceKey) ?? null, sql);
+    },
+  };
+}
+
+type Sql = Parameters<Exporter['export']>[1]['sql'];
+
+async function apply(e: HistoryEvent, caseId: number | null, sql: Sql): Promise<void> {
+  const p = e.payload as Record<string, unknown>;
+  const key = Number(p.userTaskKey);
+  const at = Date.parse(e.timestamp);
+  switch (e.intent) {
+    case 'USER_TASK_CREATED': {
+      const info = caseId
+        ? (
+            await sql.all<{
+              town_id: number | null;
+              category_id: number | null;
+              source: string;
+              urgency: string;
+              case_no: string;
+            }>('SELECT town_id, category_id, source, urgency, case_no FROM cases WHERE id = ?', [caseId])
+          )[0]
+        : undefined;
+      await sql.run(
+        `INSERT INTO task (user_task_key, case_id, process_instance_key, element_id, name, state, assignee, form_key, due_at, created_at,
+           town_id, category_id, source, urgency, case_no) VALUES (?, ?, ?, ?, ?, 'CREATED', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          key,
+          caseId,
+          Number(e.processInstanceKey),
+          e.elementId ?? '',
+          (p.name as string | null) ?? null,
+          (p.assignee as string | null) ?? null,
+          (p.formKey as string | null) ?? null,
+          p.dueDate ? Date.parse(String(p.dueDate)) : null,
+          at,
+          info?.town_id ?? null,
+          info?.category_id ?? null,
+          info?.source ?? null,
+          info?.urgency ?? null,
+          info?.case_no ?? null,
+        ],
+      );
+      const groups = [...new Set((p.candidateGroups as string[] | undefined) ?? [])];
+      if (groups.length > 0) {
+        await sql.run(
+          `INSERT INTO task_candidate (user_task_key, group_name) VALUES ${groups.map(() => '(?, ?)').join(', ')}`,
+          groups.flatMap((g) => [key, g]),
+        );
+      }
+      return;
+    }
+    case 'USER_TASK_ASSIGNED':
+      await sql.run('UPDATE task SET assignee = ? WHERE user_task_key = ?', [p.assignee ?? null, key]);
+      return;
+    case 'USER_TASK_UNASSIGNED':
+      await sql.run('UPDATE task SET assignee = NULL WHERE user_task_key = ?', [key]);
+      return;
+    case 'USER_TASK_UPDATED': {
+      const changes = (p.changes ?? {}) as Record<string, unknown>;
+      if ('dueDate' in changes) {
+        await sql.run('UPDATE task SET due_at = ? WHERE user_task_key = ?', [
+          changes.dueDate ? Date.parse(String(changes.dueDate)) : null,
+          key,
+        ]);
+      }
+      if (Array.isArray(changes.candidateGroups)) {
+        await sql.run('DELETE FROM task_candidate WHERE user_task_key = ?', [key]);
+        const groups = [...new Set(changes.candidateGroups as string[])];
+        if (groups.length > 0) {
+          await sql.run(
+            `INSERT INTO task_candidate (user_task_key, group_name) VALUES ${groups.map(() => '(?, ?)').join(', ')}`,
+            groups.flatMap((g) => [key, g]),
+          );
+        }
+      }
+      return;
+    }
+    case 'USER_TASK_COMPLETED':
+      await sql.run(
+        "UPDATE task SET state = 'COMPLETED', completed_at = ?, action = ?, completed_by = ? WHERE user_task_key = ?",
+        [at, (p.action as string | null) ?? null, e.actor ?? null, key],
+      );
+      return;
+    case 'USER_TASK_CANCELED':
+      await sql.run(
+        "UPDATE task SET state = 'CANCELED', completed_at = ? WHERE user_task_key = ? AND state = 'CREATED'",
+        [at, key],
+      );
+      return;
+  }
+}

@@ -1,0 +1,59 @@
+import type { Sequelize } from 'sequelize';
+import { NotFoundError } from '../../common/errors.ts';
+import type { CaseAttributes } from '../../db/models/case.model.ts';
+import type { Models } from '../../db/models/index.ts';
+import { findDuplicate } from './duplicate.service.ts';
+import { locatePoint } from './locate.service.ts';
+
+/** What 受理 found out about a case. */
+export interface Acceptance {
+  located: boolean;
+  gridId: number | null;
+  villageId: number | null;
+  townId: number | null;
+  duplicateOf: number | null;
+}
+
+/**
+ * 受理: locates the case to its grid, village and town when it has a point and no grid yet, and looks for an
+ * open duplicate. An unlocated case is accepted too (the city centre locates it by hand).
+ */
+export async function acceptCase(
+  sequelize: Sequelize,
+  models: Models,
+  caseId: number,
+  options: { duplicateRadiusM: number; duplicateWindowHours: number },
+): Promise<Acceptance> {
+  const row = await models.Case.findByPk(caseId);
+  if (!row) throw new NotFoundError('CASE_NOT_FOUND', `No case with id ${caseId}`);
+  const c = row.get({ plain: true }) as CaseAttributes;
+  let { gridId, villageId, townId } = c;
+  if (gridId == null && c.lng != null && c.lat != null) {
+    const day = new Date(c.acceptedAt ?? Date.now()).toISOString().slice(0, 10);
+    const found = await locatePoint(sequelize, c.lng, c.lat, day);
+    if (found) ({ gridId, villageId, townId } = found);
+  }
+  const duplicateOf = await findDuplicate(
+    sequelize,
+    { id: c.id, categoryId: c.categoryId, lng: c.lng, lat: c.lat, acceptedAt: c.acceptedAt ?? Date.now() },
+    { radiusM: options.duplicateRadiusM, windowHours: options.duplicateWindowHours },
+  );
+  await row.update({ gridId, villageId, townId, status: c.status === 'new' ? 'accepted' : c.status });
+  return { located: gridId != null, gridId, villageId, townId, duplicateOf };
+}
+
+/** 合并: marks a case as a duplicate of another (all reporters get the other case's answer). */
+export async function mergeCase(
+  models: Models,
+  caseId: number,
+  intoCaseId: number,
+  now: number,
+): Promise<void> {
+  const row = await models.Case.findByPk(caseId);
+  if (!row) throw new NotFoundError('CASE_NOT_FOUND', `No case with id ${caseId}`);
+  await row.update({
+    status: 'merged',
+    duplicateOfId: intoCaseId,
+    closedAt: (row.get('closedAt') as number | null) ?? now,
+  });
+}

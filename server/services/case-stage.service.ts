@@ -1,0 +1,185 @@
+import { InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
+import type { Models } from '../../db/models/index.ts';
+import type { CaseAttributes } from '../../db/models/case.model.ts';
+import type { CategoryAttributes } from '../../db/models/category.model.ts';
+import { addWorkingMinutes, warningAt, workingMinutesBetween } from './deadline.ts';
+
+/** The stages `case-stage` records (docs/case-lifecycle.md). */
+export const STAGES = [
+  'registered',
+  'voided',
+  'dispatched',
+  'handling',
+  'returned',
+  'extended',
+  'parked',
+  'resumed',
+  'handled',
+  'verified',
+  'rework',
+  'closed',
+  'reopened',
+] as const;
+/** One stage. */
+export type Stage = (typeof STAGES)[number];
+
+/** The process variables a stage change reads. */
+export interface StageInput {
+  caseId: number;
+  cityCentreId?: number;
+  dispatchUnitId?: number | null;
+  dispatchUnitKind?: 'town' | 'department' | null;
+  handlerUnitId?: number | null;
+  returnCount?: number;
+  reworkCount?: number;
+  reopenCount?: number;
+  extensionCount?: number;
+  /** 延期: working days granted by the centre. */
+  extensionDays?: number | null;
+  /** 挂账: what was left of the handling limit when the case was parked (working minutes). */
+  parkedRemainingMin?: number | null;
+}
+
+/** Defaults when a category has no limits of its own (working minutes). */
+const DEFAULT_LIMITS = { accept: 10, dispatch: 30, handle: 480, verify: 60, close: 30 };
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * Records a stage change on the case — status, stage timestamps, the handling unit, the limits — and returns
+ * the variables the process continues with (`stageDueAt`, `stageWarnAt`, `handleDueAt`, counters). Idempotent:
+ * the same stage recorded twice writes the same values (a job may be worked twice).
+ */
+export async function recordStage(
+  models: Models,
+  stage: Stage,
+  input: StageInput,
+  now: number,
+  settings: { bounceLimit: number },
+): Promise<Record<string, unknown>> {
+  if (!STAGES.includes(stage)) {
+    throw new InvalidArgumentError('UNKNOWN_STAGE', `case-stage got an unknown stage "${String(stage)}"`);
+  }
+  const row = await models.Case.findByPk(input.caseId);
+  if (!row) throw new NotFoundError('CASE_NOT_FOUND', `No case with id ${input.caseId}`);
+  const c = row.get({ plain: true }) as CaseAttributes;
+  const category = c.categoryId
+    ? ((await models.Category.findByPk(c.categoryId))?.get({ plain: true }) as CategoryAttributes | undefined)
+    : undefined;
+  const limits = {
+    dispatch: category?.limitDispatchMin ?? DEFAULT_LIMITS.dispatch,
+    handle: category?.limitHandleMin ?? DEFAULT_LIMITS.handle,
+    verify: category?.limitVerifyMin ?? DEFAULT_LIMITS.verify,
+    close: category?.limitCloseMin ?? DEFAULT_LIMITS.close,
+  };
+  const patch: Partial<CaseAttributes> = {};
+  const out: Record<string, unknown> = {};
+  const stageLimit = (minutes: number): void => {
+    out.stageDueAt = iso(addWorkingMinutes(now, minutes));
+    out.stageWarnAt = iso(warningAt(now, minutes));
+  };
+  const handlingFor = (minutes: number): void => {
+    const due = addWorkingMinutes(now, minutes);
+    patch.handleDueAt = due;
+    out.handleDueAt = iso(due);
+    out.handleWarnAt = iso(warningAt(now, minutes));
+  };
+
+  switch (stage) {
+    case 'registered':
+      patch.status = 'registered';
+      patch.registeredAt = c.registeredAt ?? now;
+      stageLimit(limits.dispatch);
+      Object.assign(out, {
+        returnCount: input.returnCount ?? 0,
+        reworkCount: input.reworkCount ?? 0,
+        reopenCount: input.reopenCount ?? 0,
+        extensionCount: input.extensionCount ?? 0,
+        bounceLimit: settings.bounceLimit,
+      });
+      break;
+    case 'voided':
+      patch.status = 'voided';
+      patch.voidedAt = c.voidedAt ?? now;
+      break;
+    case 'dispatched':
+      patch.status = 'dispatched';
+      patch.dispatchedAt = c.dispatchedAt ?? now;
+      if (input.dispatchUnitId != null) patch.handlingUnitId = input.dispatchUnitId;
+      stageLimit(limits.dispatch);
+      if (input.cityCentreId != null) {
+        out.returnToGroup =
+          input.dispatchUnitKind === 'town' && input.dispatchUnitId != null
+            ? `unit:${input.dispatchUnitId}:dispatcher`
+            : `unit:${input.cityCentreId}:dispatcher`;
+      }
+      break;
+    case 'handling':
+      patch.status = 'handling';
+      patch.dispatchedAt = c.dispatchedAt ?? now;
+      if (input.handlerUnitId != null) patch.handlingUnitId = input.handlerUnitId;
+      handlingFor(limits.handle);
+      break;
+    case 'returned':
+      patch.status = 'returned';
+      out.returnCount = (input.returnCount ?? 0) + 1;
+      stageLimit(limits.dispatch);
+      break;
+    case 'extended': {
+      const days = input.extensionDays ?? 0;
+      if (!Number.isFinite(days) || days < 0) {
+        throw new InvalidArgumentError(
+          'INVALID_EXTENSION',
+          `extensionDays must be a number of working days, got ${days}`,
+        );
+      }
+      const base = c.handleDueAt ?? now;
+      const due = addWorkingMinutes(base, days * 480);
+      patch.status = 'handling';
+      patch.handleDueAt = due;
+      out.handleDueAt = iso(due);
+      out.handleWarnAt = iso(warningAt(now, workingMinutesBetween(now, due)));
+      out.extensionCount = (input.extensionCount ?? 0) + (days > 0 ? 1 : 0);
+      break;
+    }
+    case 'parked':
+      // 挂账: the clock stops; what is left of the limit waits for the case to resume.
+      patch.status = 'parked';
+      out.parkedRemainingMin = Math.max(0, workingMinutesBetween(now, c.handleDueAt ?? now));
+      break;
+    case 'resumed':
+      patch.status = 'handling';
+      handlingFor(input.parkedRemainingMin ?? limits.handle);
+      break;
+    case 'handled':
+      patch.status = 'handled';
+      patch.handledAt = now;
+      stageLimit(limits.verify);
+      break;
+    case 'verified':
+      patch.status = 'verified';
+      patch.verifiedAt = now;
+      stageLimit(limits.close);
+      break;
+    case 'rework':
+      patch.status = 'handling';
+      patch.handledAt = null;
+      out.reworkCount = (input.reworkCount ?? 0) + 1;
+      handlingFor(limits.handle);
+      break;
+    case 'closed':
+      patch.status = 'closed';
+      patch.closedAt = c.closedAt ?? now;
+      break;
+    case 'reopened':
+      patch.status = 'handling';
+      patch.closedAt = null;
+      patch.handledAt = null;
+      patch.verifiedAt = null;
+      out.reopenCount = (input.reopenCount ?? 0) + 1;
+      handlingFor(limits.handle);
+      break;
+  }
+  await row.update(patch);
+  return out;
+}

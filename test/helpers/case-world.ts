@@ -1,0 +1,150 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { QueryTypes } from 'sequelize';
+import { ManualClock } from '../../common/clock.ts';
+import { silentLogger } from '../../common/logger.ts';
+import { type Models, defineModels } from '../../db/models/index.ts';
+import { type SeedSummary, seedDemo } from '../../db/seed/demo-seed.ts';
+import { EmbeddedEngine } from '../../engine/embedded/embedded-engine.ts';
+import type { UserTask, Variables } from '../../engine/port.ts';
+import { CaseKeys } from '../../server/exporters/case-keys.ts';
+import { auditExporter } from '../../server/exporters/audit.exporter.ts';
+import { taskProjectionExporter } from '../../server/exporters/task-projection.exporter.ts';
+import { type Actor, type CaseServiceDeps, createCase } from '../../server/services/case.service.ts';
+import { IntakeSchema } from '../../server/schemas/case.schema.ts';
+import { createWorkers } from '../../workers/index.ts';
+import { startWorkers } from '../../workers/runner.ts';
+import { type TestDatabase, openTestDatabase } from './database.ts';
+
+const PROCESSES = path.join(import.meta.dirname, '..', '..', 'processes');
+
+/** A precomputed argon2id hash of the demo password, so tests do not pay for hashing. */
+const TEST_HASH =
+  '$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$Ww7a2d1pP3zsmPN6cDGx9H4ZV9f9b2m0yXOQ+5ZOKYk';
+
+/** The whole case machinery on a fresh, seeded database: engine, exporters, workers, services, a manual clock. */
+export interface CaseWorld {
+  db: TestDatabase;
+  models: Models;
+  engine: EmbeddedEngine;
+  clock: ManualClock;
+  seed: SeedSummary;
+  deps: CaseServiceDeps;
+  /** Waits until the workers have nothing left to do (every open job is done). */
+  settle(): Promise<void>;
+  /** The open user tasks of a case's instance. */
+  openTasks(caseId: number): Promise<UserTask[]>;
+  /** Completes the case's open task with this element id, as the API does (lastAction = action). */
+  completeTask(
+    caseId: number,
+    elementId: string,
+    action: string,
+    variables?: Variables,
+    actor?: string,
+  ): Promise<UserTask>;
+  /** Files a case as a channel would. */
+  file(
+    intake: Record<string, unknown>,
+    actor?: Actor,
+  ): Promise<{ id: number; caseNo: string; processInstanceKey: string }>;
+  /** Moves the clock and runs the scheduler, then lets the workers settle. */
+  advance(ms: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Creates a case world. */
+export async function createCaseWorld(): Promise<CaseWorld> {
+  const db = await openTestDatabase();
+  const models = defineModels(db.sequelize);
+  const seed = await seedDemo(models, { passwordHash: TEST_HASH });
+  const clock = new ManualClock(Date.UTC(2026, 2, 2, 1, 0, 0));
+  const engine = new EmbeddedEngine({ sequelize: db.sequelize, clock, schedulerIntervalMs: 0 });
+  const caseKeys = new CaseKeys();
+  engine.addExporter(taskProjectionExporter(caseKeys));
+  engine.addExporter(auditExporter(caseKeys, db.sequelize.getDialect() === 'sqlite' ? 'sqlite' : 'mysql'));
+  await engine.start();
+  const resources = [
+    ...readdirSync(PROCESSES)
+      .filter((f) => f.endsWith('.bpmn'))
+      .map((f) => path.join(PROCESSES, f)),
+    ...readdirSync(path.join(PROCESSES, 'forms'))
+      .filter((f) => f.endsWith('.form'))
+      .map((f) => path.join(PROCESSES, 'forms', f)),
+  ].map((f) => ({ name: path.basename(f), content: readFileSync(f, 'utf8') }));
+  await engine.deploy(resources);
+  const workers = startWorkers(
+    engine,
+    createWorkers({
+      sequelize: db.sequelize,
+      models,
+      clock,
+      log: silentLogger,
+      settings: { duplicateRadiusM: 250, duplicateWindowHours: 72, bounceLimit: 2 },
+    }),
+    silentLogger,
+    'test',
+  );
+  const deps: CaseServiceDeps = { sequelize: db.sequelize, models, engine, clock };
+  const system: Actor = { userId: null, username: 'hotline-gateway', orgUnitId: null };
+
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 200; i++) {
+      const open = await db.sequelize.query<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM engine_job WHERE state IN ('ACTIVATABLE', 'ACTIVATED')",
+        { type: QueryTypes.SELECT },
+      );
+      if (Number(open[0].n) === 0) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error('the workers did not settle');
+  };
+
+  const world: CaseWorld = {
+    db,
+    models,
+    engine,
+    clock,
+    seed,
+    deps,
+    settle,
+    async openTasks(caseId) {
+      const row = await models.Case.findByPk(caseId);
+      const result = await engine.searchUserTasks({
+        filter: { processInstanceKey: String(row!.get('processInstanceKey')), state: 'CREATED' },
+      });
+      return result.items;
+    },
+    async completeTask(caseId, elementId, action, variables = {}, actor = 'tester') {
+      await settle();
+      const task = (await world.openTasks(caseId)).find((t) => t.elementId === elementId);
+      if (!task) {
+        const open = (await world.openTasks(caseId)).map((t) => t.elementId).join(', ');
+        throw new Error(`case ${caseId} has no open task ${elementId} (open: ${open || 'none'})`);
+      }
+      await engine.completeUserTask({
+        userTaskKey: task.userTaskKey,
+        variables: { ...variables, lastAction: action },
+        action,
+        actor,
+      });
+      await settle();
+      return task;
+    },
+    async file(intake, actor = system) {
+      const { case: c } = await createCase(deps, actor, IntakeSchema.parse(intake));
+      await settle();
+      return { id: c.id, caseNo: c.caseNo, processInstanceKey: String(c.processInstanceKey) };
+    },
+    async advance(ms) {
+      clock.advance(ms);
+      await engine.runScheduler();
+      await settle();
+    },
+    async close() {
+      await workers.close();
+      await engine.stop();
+      await db.close();
+    },
+  };
+  return world;
+}

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { acceptCase } from '../server/services/case-accept.service.ts';
+import { complete } from '../engine/job-worker.ts';
+import { defineWorker } from './define-worker.ts';
+import type { WorkerDeps } from './deps.ts';
+
+/** 受理: locate the case, look for a duplicate. */
+export function caseAcceptWorker(deps: WorkerDeps) {
+  return defineWorker({
+    type: 'case-accept',
+    input: z.object({ caseId: z.number().int() }),
+    timeoutMs: 30_000,
+    handler: async ({ caseId }) => {
+      const found = await acceptCase(deps.sequelize, deps.models, caseId, deps.settings);
+      return complete({ ...found });
+    },
+  });
+}
