@@ -6,8 +6,15 @@ import { openDatabase } from '../db/connection.ts';
 import { migrate } from '../db/migrator.ts';
 import { EmbeddedEngine } from '../engine/embedded/embedded-engine.ts';
 import type { DeployResource } from '../engine/port.ts';
+import { defineModels } from '../db/models/index.ts';
+import { seedDemo } from '../db/seed/demo-seed.ts';
+import { createWorkers } from '../workers/index.ts';
+import { startWorkers } from '../workers/runner.ts';
 import { createApp } from './app.ts';
-import { databaseTarget, loadConfig } from './config.ts';
+import { caseSettings, databaseTarget, loadConfig } from './config.ts';
+import { CaseKeys } from './exporters/case-keys.ts';
+import { auditExporter } from './exporters/audit.exporter.ts';
+import { taskProjectionExporter } from './exporters/task-projection.exporter.ts';
 
 const PROCESSES = path.join(import.meta.dirname, '..', 'processes');
 
@@ -34,15 +41,26 @@ async function main(): Promise<void> {
   }
   const sequelize = openDatabase({ target });
   await migrate(sequelize);
+  const models = defineModels(sequelize);
+  const seeded = await seedDemo(models);
+  log.info({ ...seeded }, 'demo data ready');
   const engine = new EmbeddedEngine({
     sequelize,
     clock: systemClock,
     log,
     schedulerIntervalMs: config.ENGINE_SCHEDULER_INTERVAL_MS,
   });
+  const caseKeys = new CaseKeys();
+  engine.addExporter(taskProjectionExporter(caseKeys));
+  engine.addExporter(auditExporter(caseKeys, target.dialect));
   const resources = shippedResources();
   if (resources.length > 0) await engine.deploy(resources, { actor: 'system' });
   await engine.start();
+  const workers = startWorkers(
+    engine,
+    createWorkers({ sequelize, models, clock: systemClock, log, settings: caseSettings(config) }),
+    log,
+  );
 
   const app = createApp({ engine, log, info: { engine: 'embedded', database: target.dialect } });
   const server = app.listen(config.PORT, () => {
@@ -53,8 +71,9 @@ async function main(): Promise<void> {
   const shutdown = (signal: string): void => {
     log.info({ signal }, 'shutting down');
     server.close();
-    void engine
-      .stop()
+    void workers
+      .close()
+      .then(() => engine.stop())
       .then(() => sequelize.close())
       .then(() => process.exit(0));
   };

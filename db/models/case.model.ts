@@ -83,7 +83,8 @@ type CaseOptional =
 /** Sequelize model of `cases`. */
 export type CaseModel = ModelStatic<Model<CaseAttributes, Optional<CaseAttributes, CaseOptional>>>;
 
-const time = { type: DataTypes.BIGINT, allowNull: true };
+/** A fresh definition each time: Sequelize writes the column name into the object it is given. */
+const time = () => ({ type: DataTypes.BIGINT, allowNull: true });
 
 /** Defines the case model on a connection. */
 export function defineCase(sequelize: Sequelize): CaseModel {
@@ -111,15 +112,15 @@ export function defineCase(sequelize: Sequelize): CaseModel {
       duplicateOfId: { type: DataTypes.INTEGER, allowNull: true },
       handlingUnitId: { type: DataTypes.INTEGER, allowNull: true },
       satisfaction: { type: DataTypes.STRING(16), allowNull: true },
-      acceptedAt: time,
-      registeredAt: time,
-      dispatchedAt: time,
-      handledAt: time,
-      verifiedAt: time,
-      closedAt: time,
-      voidedAt: time,
-      handleDueAt: time,
-      dueAt: time,
+      acceptedAt: time(),
+      registeredAt: time(),
+      dispatchedAt: time(),
+      handledAt: time(),
+      verifiedAt: time(),
+      closedAt: time(),
+      voidedAt: time(),
+      handleDueAt: time(),
+      dueAt: time(),
       createdBy: { type: DataTypes.INTEGER, allowNull: true },
     },
     { tableName: 'cases', underscored: true },

@@ -714,7 +714,11 @@ export class EmbeddedEngine implements WorkflowEngine {
       let start = variables;
       if (request.within) {
         await ctx.sql.begin?.();
-        const extra = await request.within({ transaction: ctx.transaction!, sql: ctx.sql, processInstanceKey: String(key) });
+        const extra = await request.within({
+          transaction: ctx.transaction!,
+          sql: ctx.sql,
+          processInstanceKey: String(key),
+        });
         if (extra) start = { ...variables, ...assertVariables(extra, 'within()') };
       }
       ctx.addNewInstance(row, inst);

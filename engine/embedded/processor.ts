@@ -762,7 +762,12 @@ export class Processor {
         this.ctx.event(inst, ei, 'JOB_CANCELED', ei.data.jobKey ? { jobKey: String(ei.data.jobKey) } : {});
         if (stored) this.ctx.jobDeletesByElement.push(ei.key);
       } else if (el.behavior === 'userTask') {
-        this.ctx.event(inst, ei, 'USER_TASK_CANCELED', ei.data.userTaskKey ? { userTaskKey: String(ei.data.userTaskKey) } : {});
+        this.ctx.event(
+          inst,
+          ei,
+          'USER_TASK_CANCELED',
+          ei.data.userTaskKey ? { userTaskKey: String(ei.data.userTaskKey) } : {},
+        );
         if (stored) {
           this.ctx.statements.push({
             sql: "UPDATE engine_user_task SET state = 'CANCELED', completed_at = ? WHERE element_instance_key = ? AND state = 'CREATED'",
@@ -1443,8 +1448,10 @@ export class Processor {
     );
   }
 
-  private evalDate(inst: InstanceState, scopeKey: number, raw: string, what: string): number {
+  /** A date-time attribute; null (Zeebe: nullable) means none. */
+  private evalDate(inst: InstanceState, scopeKey: number, raw: string, what: string): number | null {
     const value = this.evalExpr(inst, scopeKey, raw, 'EXTRACT_VALUE_ERROR', what);
+    if (value === null || value === undefined || value === '') return null;
     const time = typeof value === 'string' ? Date.parse(value) : NaN;
     if (Number.isNaN(time)) {
       throw new IncidentSignal(

@@ -24,7 +24,14 @@ export function auditExporter(caseKeys: CaseKeys, dialect: 'sqlite' | 'mysql'): 
           ...e.payload,
         },
       }));
-      await appendAudit({ dialect, all: sql.all, run: sql.run }, records);
+      await appendAudit(
+        {
+          dialect,
+          all: (text, params) => sql.all(text, params),
+          run: (text, params) => sql.run(text, params),
+        },
+        records,
+      );
     },
   };
 }

@@ -344,3 +344,19 @@ test('manual tasks, plain tasks and none intermediate throw events pass straight
     await te.close();
   }
 });
+
+test('a user task whose due date expression is null gets no due date, as in Zeebe', async (t) => {
+  const te = await createTestEngine();
+  t.teardown(() => te.close());
+  const xml = fixture('fl-user-task-feel.bpmn').content;
+  await te.engine.deploy([{ name: 'due-null.bpmn', content: xml }]);
+  const pi = await te.engine.createProcessInstance({
+    bpmnProcessId: 'fl-user-task-feel',
+    variables: { handler: 'zhang3', groups: ['g1'], lead: 'li4', urgent: false, receivedAt: null },
+  });
+  const tasks = await te.engine.searchUserTasks({ filter: { processInstanceKey: pi.processInstanceKey } });
+  t.is(tasks.total, 1);
+  t.is(tasks.items[0].dueDate, undefined);
+  t.truthy(tasks.items[0].followUpDate);
+  t.deepEqual(await te.engine.searchIncidents({ processInstanceKey: pi.processInstanceKey }), []);
+});
