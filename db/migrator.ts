@@ -3,12 +3,14 @@ import { SequelizeStorage, Umzug } from 'umzug';
 import * as createEngineTables from './migrations/20261127-0001-create-engine-tables.ts';
 import * as createDomainTables from './migrations/20261127-0002-create-domain-tables.ts';
 import * as createWorkflowTables from './migrations/20261127-0003-create-workflow-tables.ts';
+import * as createSessionTable from './migrations/20261128-0004-create-session-table.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 const MIGRATIONS = [
   { name: '20261127-0001-create-engine-tables', module: createEngineTables },
   { name: '20261127-0002-create-domain-tables', module: createDomainTables },
   { name: '20261127-0003-create-workflow-tables', module: createWorkflowTables },
+  { name: '20261128-0004-create-session-table', module: createSessionTable },
 ];
 
 /** The umzug migrator over the application database; the `migrations` table records what ran. */

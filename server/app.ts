@@ -1,21 +1,12 @@
 import express, { type Express } from 'express';
-import type { Logger } from '../common/logger.ts';
-import type { WorkflowEngine } from '../engine/port.ts';
+import type { HttpDeps } from './http/deps.ts';
 import { notFoundHandler, problemHandler } from './http/problem.ts';
+import { authRoutes } from './http/routes/auth.routes.ts';
+import { caseRoutes } from './http/routes/case.routes.ts';
+import { taskRoutes } from './http/routes/task.routes.ts';
 
-/** What the HTTP layer needs. */
-export interface AppDeps {
-  engine: WorkflowEngine;
-  log: Logger;
-  /** Shown by /health. */
-  info: { engine: string; database: string };
-}
-
-/**
- * The Express application. The case API, authentication and the web app join here in later slices
- * (see the issues); today it serves health and the deployed process definitions.
- */
-export function createApp(deps: AppDeps): Express {
+/** The Express application: the API under /api, health, and (later) the web app. */
+export function createApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json({ limit: '2mb' }));
@@ -23,11 +14,9 @@ export function createApp(deps: AppDeps): Express {
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', ...deps.info });
   });
-
-  app.get('/api/process-definitions', async (req, res) => {
-    const bpmnProcessId = typeof req.query.bpmnProcessId === 'string' ? req.query.bpmnProcessId : undefined;
-    res.json({ items: await deps.engine.listProcessDefinitions({ bpmnProcessId }) });
-  });
+  app.use(authRoutes(deps));
+  app.use(caseRoutes(deps));
+  app.use(taskRoutes(deps));
 
   app.get('/', (_req, res) => {
     res

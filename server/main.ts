@@ -62,7 +62,15 @@ async function main(): Promise<void> {
     log,
   );
 
-  const app = createApp({ engine, log, info: { engine: 'embedded', database: target.dialect } });
+  const app = createApp({
+    sequelize,
+    models,
+    engine,
+    clock: systemClock,
+    log,
+    dataDir: config.DATA_DIR,
+    info: { engine: 'embedded', database: target.dialect },
+  });
   const server = app.listen(config.PORT, () => {
     log.info({ port: config.PORT, database: target.dialect }, 'gridflow listening');
     console.log(`Gridflow is running at http://localhost:${config.PORT}`);

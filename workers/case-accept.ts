@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { acceptCase } from '../server/services/case-accept.service.ts';
+import { addWorkingMinutes, warningAt } from '../server/services/deadline.ts';
 import { complete } from '../engine/job-worker.ts';
 import { defineWorker } from './define-worker.ts';
 import type { WorkerDeps } from './deps.ts';
@@ -12,7 +13,13 @@ export function caseAcceptWorker(deps: WorkerDeps) {
     timeoutMs: 30_000,
     handler: async ({ caseId }) => {
       const found = await acceptCase(deps.sequelize, deps.models, caseId, deps.settings);
-      return complete({ ...found });
+      // 受理时限: registration is due within the category's accept limit (10 working minutes by default).
+      const now = deps.clock.now();
+      return complete({
+        ...found,
+        stageDueAt: new Date(addWorkingMinutes(now, found.acceptLimitMin)).toISOString(),
+        stageWarnAt: new Date(warningAt(now, found.acceptLimitMin)).toISOString(),
+      });
     },
   });
 }

@@ -12,6 +12,8 @@ export interface Acceptance {
   villageId: number | null;
   townId: number | null;
   duplicateOf: number | null;
+  /** The category's accept limit (working minutes). */
+  acceptLimitMin: number;
 }
 
 /**
@@ -39,7 +41,9 @@ export async function acceptCase(
     { radiusM: options.duplicateRadiusM, windowHours: options.duplicateWindowHours },
   );
   await row.update({ gridId, villageId, townId, status: c.status === 'new' ? 'accepted' : c.status });
-  return { located: gridId != null, gridId, villageId, townId, duplicateOf };
+  const category = c.categoryId ? await models.Category.findByPk(c.categoryId) : null;
+  const acceptLimitMin = Number(category?.get('limitAcceptMin') ?? 10);
+  return { located: gridId != null, gridId, villageId, townId, duplicateOf, acceptLimitMin };
 }
 
 /** 合并: marks a case as a duplicate of another (all reporters get the other case's answer). */

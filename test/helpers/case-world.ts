@@ -1,12 +1,16 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { QueryTypes } from 'sequelize';
 import { ManualClock } from '../../common/clock.ts';
 import { silentLogger } from '../../common/logger.ts';
 import { type Models, defineModels } from '../../db/models/index.ts';
-import { type SeedSummary, seedDemo } from '../../db/seed/demo-seed.ts';
+import argon2 from 'argon2';
+import { DEMO_PASSWORD, type SeedSummary, seedDemo } from '../../db/seed/demo-seed.ts';
 import { EmbeddedEngine } from '../../engine/embedded/embedded-engine.ts';
 import type { UserTask, Variables } from '../../engine/port.ts';
+import { createApp } from '../../server/app.ts';
 import { CaseKeys } from '../../server/exporters/case-keys.ts';
 import { auditExporter } from '../../server/exporters/audit.exporter.ts';
 import { taskProjectionExporter } from '../../server/exporters/task-projection.exporter.ts';
@@ -18,9 +22,17 @@ import { type TestDatabase, openTestDatabase } from './database.ts';
 
 const PROCESSES = path.join(import.meta.dirname, '..', '..', 'processes');
 
-/** A precomputed argon2id hash of the demo password, so tests do not pay for hashing. */
-const TEST_HASH =
-  '$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$Ww7a2d1pP3zsmPN6cDGx9H4ZV9f9b2m0yXOQ+5ZOKYk';
+/** The demo password hashed once per test process with cheap argon2 parameters (verify reads them from the hash). */
+let testHash: Promise<string> | undefined;
+function demoPasswordHash(): Promise<string> {
+  testHash ??= argon2.hash(DEMO_PASSWORD, {
+    type: argon2.argon2id,
+    memoryCost: 1024,
+    timeCost: 1,
+    parallelism: 1,
+  });
+  return testHash;
+}
 
 /** The whole case machinery on a fresh, seeded database: engine, exporters, workers, services, a manual clock. */
 export interface CaseWorld {
@@ -49,6 +61,10 @@ export interface CaseWorld {
   ): Promise<{ id: number; caseNo: string; processInstanceKey: string }>;
   /** Moves the clock and runs the scheduler, then lets the workers settle. */
   advance(ms: number): Promise<void>;
+  /** Serves the API on a free port; returns its base URL. */
+  serve(): Promise<string>;
+  /** Signs a demo user in over HTTP; returns fetch headers carrying the session. */
+  signIn(username: string): Promise<Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -56,7 +72,7 @@ export interface CaseWorld {
 export async function createCaseWorld(): Promise<CaseWorld> {
   const db = await openTestDatabase();
   const models = defineModels(db.sequelize);
-  const seed = await seedDemo(models, { passwordHash: TEST_HASH });
+  const seed = await seedDemo(models, { passwordHash: await demoPasswordHash() });
   const clock = new ManualClock(Date.UTC(2026, 2, 2, 1, 0, 0));
   const engine = new EmbeddedEngine({ sequelize: db.sequelize, clock, schedulerIntervalMs: 0 });
   const caseKeys = new CaseKeys();
@@ -86,6 +102,8 @@ export async function createCaseWorld(): Promise<CaseWorld> {
   );
   const deps: CaseServiceDeps = { sequelize: db.sequelize, models, engine, clock };
   const system: Actor = { userId: null, username: 'hotline-gateway', orgUnitId: null };
+  let server: Server | undefined;
+  let baseUrl: string | undefined;
 
   const settle = async (): Promise<void> => {
     for (let i = 0; i < 200; i++) {
@@ -140,7 +158,33 @@ export async function createCaseWorld(): Promise<CaseWorld> {
       await engine.runScheduler();
       await settle();
     },
+    async serve() {
+      if (baseUrl) return baseUrl;
+      const app = createApp({
+        ...deps,
+        log: silentLogger,
+        dataDir: db.dataDir,
+        info: { engine: 'embedded', database: 'test' },
+      });
+      server = app.listen(0);
+      await new Promise<void>((r) => server!.once('listening', () => r()));
+      baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      return baseUrl;
+    },
+    async signIn(username) {
+      const base = await world.serve();
+      const res = await fetch(`${base}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password: DEMO_PASSWORD }),
+      });
+      if (res.status !== 200)
+        throw new Error(`sign-in of ${username} failed: ${res.status} ${await res.text()}`);
+      const { token } = (await res.json()) as { token: string };
+      return { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    },
     async close() {
+      if (server) await new Promise<void>((r) => server!.close(() => r()));
       await workers.close();
       await engine.stop();
       await db.close();

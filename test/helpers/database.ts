@@ -10,6 +10,8 @@ import { databaseTarget, loadConfig } from '../../server/config.ts';
 /** A fresh, migrated database for one test: a temp SQLite file, or a new MySQL database when DATABASE_URL says MySQL. */
 export interface TestDatabase {
   sequelize: Sequelize;
+  /** A temp directory for files (attachments), removed on close. */
+  dataDir: string;
   /** Opens a second, independent connection to the same database (a "restarted" process). */
   reopen(): Sequelize;
   close(): Promise<void>;
@@ -22,6 +24,7 @@ export async function openTestDatabase(): Promise<TestDatabase> {
   if (target.dialect === 'sqlite') {
     const dir = mkdtempSync(path.join(tmpdir(), 'gridflow-test-'));
     const storage = path.join(dir, 'test.sqlite');
+    const dataDir = path.join(dir, 'files');
     const open = (): Sequelize =>
       openDatabase({ target: { dialect: 'sqlite', storage, synchronous: 'NORMAL' } });
     const sequelize = open();
@@ -29,6 +32,7 @@ export async function openTestDatabase(): Promise<TestDatabase> {
     const extra: Sequelize[] = [];
     return {
       sequelize,
+      dataDir,
       reopen: () => {
         const s = open();
         extra.push(s);
@@ -41,6 +45,7 @@ export async function openTestDatabase(): Promise<TestDatabase> {
       },
     };
   }
+  const filesDir = mkdtempSync(path.join(tmpdir(), 'gridflow-files-'));
   const url = new URL(target.url);
   const name = `gf_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const admin = new Sequelize(target.url, { dialect: 'mysql', logging: false });
@@ -53,6 +58,7 @@ export async function openTestDatabase(): Promise<TestDatabase> {
   const extra: Sequelize[] = [];
   return {
     sequelize,
+    dataDir: filesDir,
     reopen: () => {
       const s = open();
       extra.push(s);
@@ -63,6 +69,7 @@ export async function openTestDatabase(): Promise<TestDatabase> {
       await sequelize.close();
       await admin.query(`DROP DATABASE \`${name}\``);
       await admin.close();
+      rmSync(filesDir, { recursive: true, force: true });
     },
   };
 }

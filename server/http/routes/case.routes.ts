@@ -1,0 +1,76 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { ForbiddenError } from '../../../common/errors.ts';
+import { CASE_SOURCES } from '../../../db/models/case.model.ts';
+import { IntakeSchema } from '../../schemas/case.schema.ts';
+import { caseDetail, searchCases } from '../../services/case-query.service.ts';
+import { createCase } from '../../services/case.service.ts';
+import { hasRole } from '../../services/scope.service.ts';
+import { principal, requireAuth } from '../auth.middleware.ts';
+import type { HttpDeps } from '../deps.ts';
+import { parseInput } from '../validate.ts';
+
+/** Case search query. */
+export const CaseSearchSchema = z.object({
+  status: z.string().max(24).optional(),
+  townId: z.coerce.number().int().positive().optional(),
+  categoryId: z.coerce.number().int().positive().optional(),
+  source: z.enum(CASE_SOURCES).optional(),
+  q: z.string().trim().max(100).optional(),
+  from: z.iso.datetime().optional(),
+  to: z.iso.datetime().optional(),
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(200).default(20),
+});
+
+const IdParams = z.object({ id: z.coerce.number().int().positive() });
+
+/** Intake, search, detail and history of cases. */
+export function caseRoutes(deps: HttpDeps): Router {
+  const router = Router();
+  const auth = requireAuth(deps);
+
+  router.post('/api/cases', auth, async (req, res) => {
+    const p = principal(req);
+    const intake = parseInput(IntakeSchema, req.body, 'body');
+    // Who may file: dispatchers for every channel, grid workers only their own reports.
+    const gridReport = intake.source === 'grid_report' && hasRole(p, 'grid_worker');
+    if (!gridReport && !hasRole(p, 'dispatcher')) {
+      throw new ForbiddenError(
+        'FORBIDDEN',
+        'Filing a case needs the dispatcher role (grid workers file grid reports)',
+      );
+    }
+    const { case: c, created } = await createCase(
+      deps,
+      { userId: p.userId, username: p.username, orgUnitId: p.orgUnit.id },
+      intake,
+    );
+    const detail = await caseDetail(deps.sequelize, p, c.id);
+    res
+      .status(created ? 201 : 200)
+      .location(`/api/cases/${c.id}`)
+      .json({ ...detail, created });
+  });
+
+  router.get('/api/cases', auth, async (req, res) => {
+    const q = parseInput(CaseSearchSchema, req.query, 'query');
+    res.json(await searchCases(deps.sequelize, principal(req), q));
+  });
+
+  router.get('/api/cases/:id', auth, async (req, res) => {
+    const { id } = parseInput(IdParams, req.params, 'params');
+    res.json(await caseDetail(deps.sequelize, principal(req), id));
+  });
+
+  router.get('/api/cases/:id/history', auth, async (req, res) => {
+    const { id } = parseInput(IdParams, req.params, 'params');
+    const detail = await caseDetail(deps.sequelize, principal(req), id);
+    const key = detail.case.processInstanceKey;
+    const history = key ? await deps.engine.getHistory(key) : [];
+    const instance = key ? await deps.engine.getProcessInstance(key) : null;
+    res.json({ processInstance: instance, events: history });
+  });
+
+  return router;
+}

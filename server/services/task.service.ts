@@ -1,0 +1,324 @@
+import { Op, QueryTypes, type Sequelize } from 'sequelize';
+import type { Clock } from '../../common/clock.ts';
+import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
+import type { Models } from '../../db/models/index.ts';
+import type { UserTask, Variables, WorkflowEngine } from '../../engine/port.ts';
+import type { Principal } from './auth.service.ts';
+import { validateFormData } from './form-validation.service.ts';
+
+/** What the task service needs. */
+export interface TaskServiceDeps {
+  sequelize: Sequelize;
+  models: Models;
+  engine: WorkflowEngine;
+  clock: Clock;
+}
+
+/** The actions each user task offers (docs/case-lifecycle.md); anything else is refused. */
+export const TASK_ACTIONS: Record<string, string[]> = {
+  register: ['register', 'void'],
+  'dispatch-city': ['dispatch'],
+  'dispatch-town': ['dispatch', 'joint', 'return'],
+  handle: ['complete', 'return', 'extend', 'park'],
+  'joint-handle': ['complete'],
+  'decide-return': ['dispatch'],
+  'approve-extension': ['approve', 'reject'],
+  'resume-parked': ['resume'],
+  'review-self-handled': ['approve', 'reject'],
+  verify: ['pass', 'fail'],
+  close: ['close'],
+  callback: ['record'],
+  supervise: ['urge'],
+};
+
+/** Inbox filters (任务中心). */
+export interface InboxQuery {
+  /** mine: assigned to me; groups: offered to my groups, unassigned; all: both. */
+  view: 'mine' | 'groups' | 'all';
+  townId?: number;
+  categoryId?: number;
+  source?: string;
+  overdue?: boolean;
+  /** Due within this many hours. */
+  dueWithinHours?: number;
+  sort: 'due' | 'created';
+  page: number;
+  pageSize: number;
+}
+
+/** One row of the inbox. */
+export interface InboxItem {
+  userTaskKey: string;
+  name: string | null;
+  elementId: string;
+  caseId: number | null;
+  caseNo: string | null;
+  processInstanceKey: string;
+  assignee: string | null;
+  dueAt: string | null;
+  createdAt: string;
+  townId: number | null;
+  categoryId: number | null;
+  source: string | null;
+  urgency: string | null;
+  actions: string[];
+}
+
+interface TaskRow {
+  user_task_key: number | string;
+  case_id: number | null;
+  process_instance_key: number | string;
+  element_id: string;
+  name: string | null;
+  assignee: string | null;
+  due_at: number | string | null;
+  created_at: number | string;
+  town_id: number | null;
+  category_id: number | null;
+  source: string | null;
+  urgency: string | null;
+  case_no: string | null;
+}
+
+const iso = (ms: number | string | null): string | null =>
+  ms == null ? null : new Date(Number(ms)).toISOString();
+
+/** The inbox: open tasks assigned to the user or offered to their groups, filtered, sorted by due, paged. */
+export async function inbox(
+  deps: TaskServiceDeps,
+  p: Principal,
+  q: InboxQuery,
+): Promise<{ items: InboxItem[]; total: number }> {
+  const where: string[] = ["t.state = 'CREATED'"];
+  const params: unknown[] = [];
+  const offered =
+    p.groups.length > 0
+      ? `EXISTS (SELECT 1 FROM task_candidate tc WHERE tc.user_task_key = t.user_task_key AND tc.group_name IN (${p.groups.map(() => '?').join(', ')}))`
+      : '1 = 0';
+  if (q.view === 'mine') {
+    where.push('t.assignee = ?');
+    params.push(p.username);
+  } else if (q.view === 'groups') {
+    where.push('t.assignee IS NULL', offered);
+    params.push(...p.groups);
+  } else {
+    where.push(`(t.assignee = ? OR (t.assignee IS NULL AND ${offered}))`);
+    params.push(p.username, ...p.groups);
+  }
+  const now = deps.clock.now();
+  if (q.townId != null) (where.push('t.town_id = ?'), params.push(q.townId));
+  if (q.categoryId != null) (where.push('t.category_id = ?'), params.push(q.categoryId));
+  if (q.source) (where.push('t.source = ?'), params.push(q.source));
+  if (q.overdue) (where.push('t.due_at < ?'), params.push(now));
+  if (q.dueWithinHours != null)
+    (where.push('t.due_at >= ? AND t.due_at < ?'), params.push(now, now + q.dueWithinHours * 3_600_000));
+  const order =
+    q.sort === 'due'
+      ? 'CASE WHEN t.due_at IS NULL THEN 1 ELSE 0 END, t.due_at, t.user_task_key'
+      : 't.created_at DESC, t.user_task_key DESC';
+  const whereSql = where.join(' AND ');
+  const [rows, count] = await Promise.all([
+    deps.sequelize.query<TaskRow>(
+      `SELECT t.* FROM task t WHERE ${whereSql} ORDER BY ${order} LIMIT ${q.pageSize} OFFSET ${(q.page - 1) * q.pageSize}`,
+      { replacements: params, type: QueryTypes.SELECT },
+    ),
+    deps.sequelize.query<{ n: number }>(`SELECT COUNT(*) AS n FROM task t WHERE ${whereSql}`, {
+      replacements: params,
+      type: QueryTypes.SELECT,
+    }),
+  ]);
+  return { items: rows.map(toItem), total: Number(count[0].n) };
+}
+
+function toItem(r: TaskRow): InboxItem {
+  return {
+    userTaskKey: String(r.user_task_key),
+    name: r.name,
+    elementId: r.element_id,
+    caseId: r.case_id,
+    caseNo: r.case_no,
+    processInstanceKey: String(r.process_instance_key),
+    assignee: r.assignee,
+    dueAt: iso(r.due_at),
+    createdAt: iso(r.created_at)!,
+    townId: r.town_id,
+    categoryId: r.category_id,
+    source: r.source,
+    urgency: r.urgency,
+    actions: TASK_ACTIONS[r.element_id] ?? ['complete'],
+  };
+}
+
+/** True when the task is the user's: assigned to them, or offered to one of their groups. */
+function offeredTo(p: Principal, t: UserTask): boolean {
+  return (
+    t.assignee === p.username ||
+    t.candidateGroups.some((g) => p.groups.includes(g)) ||
+    t.candidateUsers.includes(p.username)
+  );
+}
+
+/**
+ * A task the user may see, with its form and the data to fill it: the task's variables plus the choices its
+ * fields offer (categories, units to dispatch to). Someone else's task is "not found", so that nothing leaks.
+ */
+export async function taskDetail(
+  deps: TaskServiceDeps,
+  p: Principal,
+  userTaskKey: string,
+): Promise<{ task: UserTask & { actions: string[] }; form: unknown; data: Variables }> {
+  const task = await visibleTask(deps, p, userTaskKey);
+  let form: unknown = null;
+  if (task.formKey && /^\d+$/.test(task.formKey))
+    form = JSON.parse((await deps.engine.getForm(task.formKey)).schema);
+  const variables = Object.fromEntries(
+    (await deps.engine.getVariables(task.processInstanceKey))
+      .filter((v) => v.scopeKey === task.processInstanceKey)
+      .map((v) => [v.name, v.value]),
+  );
+  const data: Variables = { ...variables, ...(await formOptions(deps, task, variables)) };
+  delete data.lastAction;
+  return { task: { ...task, actions: TASK_ACTIONS[task.elementId] ?? ['complete'] }, form, data };
+}
+
+async function visibleTask(deps: TaskServiceDeps, p: Principal, userTaskKey: string): Promise<UserTask> {
+  let task: UserTask;
+  try {
+    task = await deps.engine.getUserTask(userTaskKey);
+  } catch (err) {
+    if (err instanceof NotFoundError) throw taskNotFound(userTaskKey);
+    throw err;
+  }
+  const seesAll = p.orgUnit.level === 'city' && (p.orgUnit.kind === 'centre' || p.roles.includes('auditor'));
+  if (!seesAll && !offeredTo(p, task) && task.completedBy !== p.username) throw taskNotFound(userTaskKey);
+  return task;
+}
+
+function taskNotFound(key: string): NotFoundError {
+  return new NotFoundError('TASK_NOT_FOUND', `No task ${key} for you`);
+}
+
+/** The choices a task's form offers, as the variables its fields' `valuesKey` name. */
+async function formOptions(deps: TaskServiceDeps, task: UserTask, variables: Variables): Promise<Variables> {
+  const unitOption = (u: { get(k: string): unknown }) => ({
+    label: String(u.get('name')),
+    value: u.get('id') as number,
+  });
+  switch (task.elementId) {
+    case 'register': {
+      const categories = await deps.models.Category.findAll({
+        where: { level: 'minor', active: true },
+        order: [['code', 'ASC']],
+      });
+      return {
+        categoryOptions: categories.map((c) => ({
+          label: `${c.get('code')} ${c.get('name')}`,
+          value: c.get('code'),
+        })),
+      };
+    }
+    case 'dispatch-city': {
+      const units = await deps.models.OrgUnit.findAll({
+        where: {
+          active: true,
+          [Op.or]: [
+            { level: 'town', kind: 'centre' },
+            { level: 'city', kind: 'department' },
+          ],
+        },
+        order: [
+          ['level', 'DESC'],
+          ['sortOrder', 'ASC'],
+          ['id', 'ASC'],
+        ],
+      });
+      return { dispatchOptions: units.map(unitOption) };
+    }
+    case 'dispatch-town':
+    case 'decide-return': {
+      const town = Number(
+        variables.dispatchUnitKind === 'town' ? variables.dispatchUnitId : variables.townId,
+      );
+      const units = await deps.models.OrgUnit.findAll({
+        where: Number.isFinite(town)
+          ? { active: true, parentId: town, kind: { [Op.in]: ['station', 'department', 'joint_team'] } }
+          : { active: true, kind: { [Op.in]: ['department', 'joint_team'] } },
+        order: [
+          ['kind', 'ASC'],
+          ['sortOrder', 'ASC'],
+          ['id', 'ASC'],
+        ],
+      });
+      return { handlerOptions: units.map(unitOption) };
+    }
+    default:
+      return {};
+  }
+}
+
+/** 签收: takes a task offered to the user; a task someone else holds is a conflict. */
+export async function claimTask(deps: TaskServiceDeps, p: Principal, userTaskKey: string): Promise<void> {
+  const task = await visibleTask(deps, p, userTaskKey);
+  if (!offeredTo(p, task))
+    throw new ForbiddenError('NOT_YOUR_TASK', `Task ${userTaskKey} is not offered to you`);
+  // The engine's USER_TASK_ASSIGNED event, with the actor, is the audit record (written in its transaction).
+  await deps.engine.assignUserTask({
+    userTaskKey,
+    assignee: p.username,
+    allowOverride: false,
+    actor: p.username,
+  });
+}
+
+/** 退回任务池: gives a held task back to its groups. */
+export async function unclaimTask(deps: TaskServiceDeps, p: Principal, userTaskKey: string): Promise<void> {
+  const task = await visibleTask(deps, p, userTaskKey);
+  if (task.assignee !== p.username)
+    throw new ConflictError('NOT_HELD', `You do not hold task ${userTaskKey}`);
+  await deps.engine.unassignUserTask({ userTaskKey, actor: p.username });
+}
+
+/**
+ * Completes a task the user holds, with an action the task offers and form data that passes the form's
+ * validation. The action goes to the process as `lastAction` (docs/case-lifecycle.md).
+ */
+export async function completeTask(
+  deps: TaskServiceDeps,
+  p: Principal,
+  userTaskKey: string,
+  action: string,
+  variables: Variables,
+): Promise<void> {
+  const task = await visibleTask(deps, p, userTaskKey);
+  if (task.state !== 'CREATED')
+    throw new ConflictError('TASK_NOT_OPEN', `Task ${userTaskKey} is already ${task.state.toLowerCase()}`);
+  if (task.assignee !== p.username) {
+    throw new ConflictError(
+      'NOT_HELD',
+      `Claim task ${userTaskKey} before completing it${task.assignee ? `: ${task.assignee} holds it` : ''}`,
+    );
+  }
+  const actions = TASK_ACTIONS[task.elementId] ?? ['complete'];
+  if (!actions.includes(action)) {
+    throw new InvalidArgumentError(
+      'UNKNOWN_ACTION',
+      `Task ${task.elementId} offers ${actions.join(', ')}, not "${action}"`,
+      [{ field: 'action', message: `must be one of ${actions.join(', ')}` }],
+    );
+  }
+  const data: Variables = { ...variables, lastAction: action };
+  if (task.formKey && /^\d+$/.test(task.formKey)) {
+    const schema = JSON.parse((await deps.engine.getForm(task.formKey)).schema) as Parameters<
+      typeof validateFormData
+    >[0];
+    const problems = validateFormData(schema, data);
+    if (problems.length > 0) {
+      throw new InvalidArgumentError(
+        'FORM_INVALID',
+        `The form is not complete: ${problems.map((x) => x.message).join('; ')}`,
+        problems,
+      );
+    }
+  }
+  await deps.engine.completeUserTask({ userTaskKey, variables: data, action, actor: p.username });
+}

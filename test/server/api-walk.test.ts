@@ -1,0 +1,153 @@
+import test from 'ava';
+import { QueryTypes } from 'sequelize';
+import { type CaseWorld, createCaseWorld } from '../helpers/case-world.ts';
+
+// One case from the hotline to closed, entirely over HTTP as the README's curl session does it: every user
+// signs in, finds the task in their inbox, claims it and completes it with its form.
+
+interface InboxItem {
+  userTaskKey: string;
+  elementId: string;
+  caseId: number;
+  actions: string[];
+}
+
+async function api<T>(
+  w: CaseWorld,
+  headers: Record<string, string>,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const base = await w.serve();
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+/** Finds the case's task in the user's inbox, claims it, completes it. */
+async function work(
+  w: CaseWorld,
+  username: string,
+  caseId: number,
+  elementId: string,
+  action: string,
+  variables: Record<string, unknown>,
+): Promise<void> {
+  await w.settle();
+  const h = await w.signIn(username);
+  const inbox = await api<{ items: InboxItem[] }>(w, h, 'GET', '/api/tasks?pageSize=200');
+  const item = inbox.body.items.find((i) => i.caseId === caseId && i.elementId === elementId);
+  if (!item)
+    throw new Error(
+      `${username} has no ${elementId} task for case ${caseId}: ${JSON.stringify(inbox.body.items.map((i) => i.elementId))}`,
+    );
+  const detail = await api<{ form: { id: string } | null }>(w, h, 'GET', `/api/tasks/${item.userTaskKey}`);
+  if (detail.status !== 200 || detail.body.form?.id !== elementId)
+    throw new Error(`task detail: ${detail.status}`);
+  const claim = await api(w, h, 'POST', `/api/tasks/${item.userTaskKey}/claim`);
+  if (claim.status !== 204) throw new Error(`claim: ${claim.status} ${JSON.stringify(claim.body)}`);
+  const done = await api(w, h, 'POST', `/api/tasks/${item.userTaskKey}/complete`, { action, variables });
+  if (done.status !== 204)
+    throw new Error(`complete ${elementId}: ${done.status} ${JSON.stringify(done.body)}`);
+  await w.settle();
+}
+
+test('a hotline case walks from intake to closed over the HTTP API', async (t) => {
+  const w = await createCaseWorld();
+  t.teardown(() => w.close());
+  const grid = (await w.models.Grid.findAll({ limit: 1, order: [['id', 'ASC']] }))[0];
+  const ring = (JSON.parse(grid.get('geometry') as string) as { coordinates: number[][][][] })
+    .coordinates[0][0];
+  const lng = ring.slice(0, -1).reduce((s, p) => s + p[0], 0) / (ring.length - 1);
+  const lat = ring.slice(0, -1).reduce((s, p) => s + p[1], 0) / (ring.length - 1);
+
+  const dispatcher = await w.signIn('city.dispatcher');
+  const filed = await api<{
+    case: {
+      id: number;
+      caseNo: string;
+      reporterPhone: string;
+      townId: number;
+      villageId: number;
+      status: string;
+    };
+    created: boolean;
+  }>(w, dispatcher, 'POST', '/api/cases', {
+    source: 'hotline_12345',
+    sourceTicketId: 'HT-20260302-0001',
+    reporterName: '王先生',
+    reporterPhone: '13812345678',
+    description: '小区门口垃圾堆放三天无人清运',
+    lng,
+    lat,
+    categoryCode: '06001',
+  });
+  t.is(filed.status, 201);
+  t.true(filed.body.created);
+  t.is(filed.body.case.reporterPhone, '138****5678');
+  const again = await api<{ case: { id: number }; created: boolean }>(w, dispatcher, 'POST', '/api/cases', {
+    source: 'hotline_12345',
+    sourceTicketId: 'HT-20260302-0001',
+    description: '重复推送',
+  });
+  t.is(again.status, 200);
+  t.is(again.body.case.id, filed.body.case.id);
+  t.false(again.body.created);
+
+  const id = filed.body.case.id;
+  await w.settle();
+  const c = (
+    await api<{ case: { townId: number; villageId: number } }>(w, dispatcher, 'GET', `/api/cases/${id}`)
+  ).body.case;
+  const slugs = await w.db.sequelize.query<{ username: string; org_unit_id: number }>(
+    'SELECT u.username, u.org_unit_id FROM app_user u JOIN user_role r ON r.user_id = u.id WHERE (u.org_unit_id = ? AND r.role = ?) OR (u.org_unit_id = ? AND r.role = ?)',
+    { replacements: [c.townId, 'dispatcher', c.villageId, 'handler'], type: QueryTypes.SELECT },
+  );
+  const townDispatcher = slugs.find((s) => s.org_unit_id === c.townId)!.username;
+  const stationHandler = slugs.find((s) => s.org_unit_id === c.villageId)!.username;
+  const [gridWorker] = await w.db.sequelize.query<{ username: string }>(
+    'SELECT u.username FROM app_user u JOIN user_grid g ON g.user_id = u.id WHERE g.grid_id = ?',
+    { replacements: [grid.get('id')], type: QueryTypes.SELECT },
+  );
+
+  await work(w, 'city.dispatcher', id, 'register', 'register', {
+    categoryCode: '06001',
+    urgency: 'normal',
+    majorEmergency: false,
+  });
+  await work(w, 'city.dispatcher', id, 'dispatch-city', 'dispatch', {
+    dispatchUnitKind: 'town',
+    dispatchUnitId: c.townId,
+  });
+  await work(w, townDispatcher, id, 'dispatch-town', 'dispatch', { handlerUnitId: c.villageId });
+  await work(w, stationHandler, id, 'handle', 'complete', { handleResult: '已清运' });
+  await work(w, gridWorker.username, id, 'verify', 'pass', {
+    verifyResult: 'pass',
+    verifyNote: '现场已清理',
+  });
+  await work(w, 'city.dispatcher', id, 'close', 'close', { closeConditionMet: true });
+  await work(w, 'city.dispatcher', id, 'callback', 'record', {
+    satisfaction: 'satisfied',
+    callbackNote: '满意',
+  });
+
+  const done = await api<{
+    case: { status: string; satisfaction: string };
+    timeline: { title: string; actor: string | null }[];
+  }>(w, dispatcher, 'GET', `/api/cases/${id}`);
+  t.is(done.body.case.status, 'closed');
+  t.is(done.body.case.satisfaction, 'satisfied');
+  t.true(done.body.timeline.some((e) => e.title === '处置' && e.actor === stationHandler));
+  const history = await api<{ processInstance: { state: string } }>(
+    w,
+    dispatcher,
+    'GET',
+    `/api/cases/${id}/history`,
+  );
+  t.is(history.body.processInstance.state, 'COMPLETED');
+});
