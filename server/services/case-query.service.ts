@@ -100,12 +100,16 @@ export async function searchCases(
   const scope = caseScope(p);
   const where = [scope.where];
   const params = [...scope.params];
-  if (q.status) (where.push('c.status = ?'), params.push(q.status));
-  if (q.townId != null) (where.push('c.town_id = ?'), params.push(q.townId));
-  if (q.categoryId != null) (where.push('c.category_id = ?'), params.push(q.categoryId));
-  if (q.source) (where.push('c.source = ?'), params.push(q.source));
-  if (q.from) (where.push('c.accepted_at >= ?'), params.push(Date.parse(q.from)));
-  if (q.to) (where.push('c.accepted_at < ?'), params.push(Date.parse(q.to)));
+  const add = (clause: string, ...values: unknown[]): void => {
+    where.push(clause);
+    params.push(...values);
+  };
+  if (q.status) add('c.status = ?', q.status);
+  if (q.townId != null) add('c.town_id = ?', q.townId);
+  if (q.categoryId != null) add('c.category_id = ?', q.categoryId);
+  if (q.source) add('c.source = ?', q.source);
+  if (q.from) add('c.accepted_at >= ?', Date.parse(q.from));
+  if (q.to) add('c.accepted_at < ?', Date.parse(q.to));
   if (q.q) {
     where.push('(c.case_no = ? OR c.description LIKE ?)');
     params.push(q.q, `%${q.q.replace(/[%_\\]/g, (m) => `\\${m}`)}%`);

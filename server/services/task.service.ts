@@ -91,6 +91,10 @@ export async function inbox(
 ): Promise<{ items: InboxItem[]; total: number }> {
   const where: string[] = ["t.state = 'CREATED'"];
   const params: unknown[] = [];
+  const add = (clause: string, ...values: unknown[]): void => {
+    where.push(clause);
+    params.push(...values);
+  };
   const offered =
     p.groups.length > 0
       ? `EXISTS (SELECT 1 FROM task_candidate tc WHERE tc.user_task_key = t.user_task_key AND tc.group_name IN (${p.groups.map(() => '?').join(', ')}))`
@@ -106,12 +110,12 @@ export async function inbox(
     params.push(p.username, ...p.groups);
   }
   const now = deps.clock.now();
-  if (q.townId != null) (where.push('t.town_id = ?'), params.push(q.townId));
-  if (q.categoryId != null) (where.push('t.category_id = ?'), params.push(q.categoryId));
-  if (q.source) (where.push('t.source = ?'), params.push(q.source));
-  if (q.overdue) (where.push('t.due_at < ?'), params.push(now));
+  if (q.townId != null) add('t.town_id = ?', q.townId);
+  if (q.categoryId != null) add('t.category_id = ?', q.categoryId);
+  if (q.source) add('t.source = ?', q.source);
+  if (q.overdue) add('t.due_at < ?', now);
   if (q.dueWithinHours != null)
-    (where.push('t.due_at >= ? AND t.due_at < ?'), params.push(now, now + q.dueWithinHours * 3_600_000));
+    add('t.due_at >= ? AND t.due_at < ?', now, now + q.dueWithinHours * 3_600_000);
   const order =
     q.sort === 'due'
       ? 'CASE WHEN t.due_at IS NULL THEN 1 ELSE 0 END, t.due_at, t.user_task_key'
