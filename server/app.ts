@@ -1,8 +1,11 @@
 import express, { type Express } from 'express';
 import type { HttpDeps } from './http/deps.ts';
 import { notFoundHandler, problemHandler } from './http/problem.ts';
+import { attachmentRoutes } from './http/routes/attachment.routes.ts';
 import { authRoutes } from './http/routes/auth.routes.ts';
 import { caseRoutes } from './http/routes/case.routes.ts';
+import { processRoutes } from './http/routes/process.routes.ts';
+import { referenceRoutes } from './http/routes/reference.routes.ts';
 import { taskRoutes } from './http/routes/task.routes.ts';
 
 /** The Express application: the API under /api, health, and (later) the web app. */
@@ -17,6 +20,9 @@ export function createApp(deps: HttpDeps): Express {
   app.use(authRoutes(deps));
   app.use(caseRoutes(deps));
   app.use(taskRoutes(deps));
+  app.use(attachmentRoutes(deps));
+  app.use(processRoutes(deps));
+  app.use(referenceRoutes(deps));
 
   app.get('/', (_req, res) => {
     res
