@@ -51,7 +51,7 @@ export async function createCase(
       throw new InvalidArgumentError(
         'UNKNOWN_CATEGORY',
         `No active category (小类) with code ${intake.categoryCode}`,
-        [{ field: 'categoryCode', message: 'is not an active category (小类) code' }],
+        [{ field: 'body.categoryCode', message: 'is not an active category (小类) code' }],
       );
     }
     categoryId = category.get('id') as number;

@@ -38,7 +38,7 @@ export function validateFormData(
       if (c.components) walk(c.components);
       if (!c.key) continue;
       const value = data[c.key];
-      const field = `variables.${c.key}`;
+      const field = `body.variables.${c.key}`;
       const name = c.label ? `${c.label} (${c.key})` : c.key;
       const v = c.validate ?? {};
       if (empty(value)) {

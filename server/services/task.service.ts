@@ -307,7 +307,7 @@ export async function completeTask(
     throw new InvalidArgumentError(
       'UNKNOWN_ACTION',
       `Task ${task.elementId} offers ${actions.join(', ')}, not "${action}"`,
-      [{ field: 'action', message: `must be one of ${actions.join(', ')}` }],
+      [{ field: 'body.action', message: `must be one of ${actions.join(', ')}` }],
     );
   }
   const data: Variables = { ...variables, lastAction: action };

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { QueryTypes } from 'sequelize';
 import { type CaseWorld, createCaseWorld } from '../helpers/case-world.ts';
+import { api } from '../helpers/http.ts';
 
 // One case from the hotline to closed, entirely over HTTP as the README's curl session does it: every user
 // signs in, finds the task in their inbox, claims it and completes it with its form.
@@ -10,23 +11,6 @@ interface InboxItem {
   elementId: string;
   caseId: number;
   actions: string[];
-}
-
-async function api<T>(
-  w: CaseWorld,
-  headers: Record<string, string>,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: T }> {
-  const base = await w.serve();
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
 }
 
 /** Finds the case's task in the user's inbox, claims it, completes it. */
