@@ -47,6 +47,21 @@ export class ForbiddenError extends UserError {
   override readonly status = 403;
 }
 
+/** The request content is larger than the server accepts (413 Content Too Large, RFC 9110 §15.5.14). */
+export class ContentTooLargeError extends UserError {
+  override readonly status = 413;
+}
+
+/** The request body, or a file in it, is in a media type the endpoint does not accept (415). */
+export class UnsupportedMediaTypeError extends UserError {
+  override readonly status = 415;
+}
+
+/** Well-formed but refused by a rule, e.g. a diagram that fails lint (422 Unprocessable Content). */
+export class UnprocessableError extends UserError {
+  override readonly status = 422;
+}
+
 /** Not authenticated (401). */
 export class UnauthorizedError extends UserError {
   override readonly status = 401;

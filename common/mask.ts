@@ -10,7 +10,8 @@ export function maskPhone(phone: string | null | undefined): string | null {
 }
 
 const PHONE_KEYS = /phone|mobile|tel/i;
-const MOBILE_IN_TEXT = /(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)/g;
+// Not inside a longer run of letters or digits: a sha256 or a key is not a phone number.
+const MOBILE_IN_TEXT = /(?<![0-9A-Za-z])(1[3-9]\d)(\d{4})(\d{4})(?![0-9A-Za-z])/g;
 
 /** A deep copy with phone fields masked and mobile numbers inside free text masked too. */
 export function maskPersonalData<T>(value: T): T {

@@ -4,6 +4,7 @@ import * as createEngineTables from './migrations/20261127-0001-create-engine-ta
 import * as createDomainTables from './migrations/20261127-0002-create-domain-tables.ts';
 import * as createWorkflowTables from './migrations/20261127-0003-create-workflow-tables.ts';
 import * as createSessionTable from './migrations/20261128-0004-create-session-table.ts';
+import * as outboxDelivery from './migrations/20261128-0005-outbox-delivery.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 const MIGRATIONS = [
@@ -11,6 +12,7 @@ const MIGRATIONS = [
   { name: '20261127-0002-create-domain-tables', module: createDomainTables },
   { name: '20261127-0003-create-workflow-tables', module: createWorkflowTables },
   { name: '20261128-0004-create-session-table', module: createSessionTable },
+  { name: '20261128-0005-outbox-delivery', module: outboxDelivery },
 ];
 
 /** The umzug migrator over the application database; the `migrations` table records what ran. */

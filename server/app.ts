@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import express, { type Express } from 'express';
 import type { HttpDeps } from './http/deps.ts';
+import { openApiDocument } from './http/openapi.ts';
 import { notFoundHandler, problemHandler } from './http/problem.ts';
 import { attachmentRoutes } from './http/routes/attachment.routes.ts';
 import { authRoutes } from './http/routes/auth.routes.ts';
@@ -7,6 +9,10 @@ import { caseRoutes } from './http/routes/case.routes.ts';
 import { processRoutes } from './http/routes/process.routes.ts';
 import { referenceRoutes } from './http/routes/reference.routes.ts';
 import { taskRoutes } from './http/routes/task.routes.ts';
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** The Express application: the API under /api, health, and (later) the web app. */
 export function createApp(deps: HttpDeps): Express {
@@ -16,6 +22,10 @@ export function createApp(deps: HttpDeps): Express {
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', ...deps.info });
+  });
+  const openApi = openApiDocument({ version: VERSION });
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(openApi);
   });
   app.use(authRoutes(deps));
   app.use(caseRoutes(deps));

@@ -32,6 +32,12 @@ const ConfigSchema = z.object({
     .default(72),
   /** 回退: after this many returns the city centre decides (审定). */
   CASE_BOUNCE_LIMIT: z.coerce.number().int().min(1).max(10).default(2),
+  /** How often the notification outbox is polled for messages to send (ms); 0 turns the sender off. */
+  OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(0).default(2000),
+  /** Send attempts per message before it is marked failed. */
+  OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  /** Back-off after the first failed attempt (ms); it doubles with each further failure, up to an hour. */
+  OUTBOX_RETRY_BASE_MS: z.coerce.number().int().min(0).default(30_000),
 });
 
 /** The case-workflow settings the workers need. */
@@ -47,6 +53,22 @@ export function caseSettings(config: Config): CaseSettings {
     duplicateRadiusM: config.CASE_DUPLICATE_RADIUS_M,
     duplicateWindowHours: config.CASE_DUPLICATE_WINDOW_HOURS,
     bounceLimit: config.CASE_BOUNCE_LIMIT,
+  };
+}
+
+/** The notification outbox sender's settings. */
+export interface OutboxSettings {
+  pollIntervalMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+}
+
+/** The outbox sender's slice of the configuration. */
+export function outboxSettings(config: Config): OutboxSettings {
+  return {
+    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
+    retryBaseMs: config.OUTBOX_RETRY_BASE_MS,
   };
 }
 

@@ -11,10 +11,13 @@ import { seedDemo } from '../db/seed/demo-seed.ts';
 import { createWorkers } from '../workers/index.ts';
 import { startWorkers } from '../workers/runner.ts';
 import { createApp } from './app.ts';
-import { caseSettings, databaseTarget, loadConfig } from './config.ts';
+import { AppPushStub } from './adapters/app-push.stub.ts';
+import { SmsGatewayStub } from './adapters/sms-gateway.stub.ts';
+import { caseSettings, databaseTarget, loadConfig, outboxSettings } from './config.ts';
 import { CaseKeys } from './exporters/case-keys.ts';
 import { auditExporter } from './exporters/audit.exporter.ts';
 import { taskProjectionExporter } from './exporters/task-projection.exporter.ts';
+import { OutboxDispatcher } from './services/outbox-dispatcher.ts';
 
 const PROCESSES = path.join(import.meta.dirname, '..', 'processes');
 
@@ -61,6 +64,15 @@ async function main(): Promise<void> {
     createWorkers({ sequelize, models, clock: systemClock, log, settings: caseSettings(config) }),
     log,
   );
+  // Only stubs exist for the SMS gateway and the push service (server/adapters/README.md).
+  const outbox = new OutboxDispatcher({
+    sequelize,
+    clock: systemClock,
+    log,
+    channels: { sms: new SmsGatewayStub({ log }), app: new AppPushStub({ log }) },
+    ...outboxSettings(config),
+  });
+  outbox.start();
 
   const app = createApp({
     sequelize,
@@ -79,8 +91,9 @@ async function main(): Promise<void> {
   const shutdown = (signal: string): void => {
     log.info({ signal }, 'shutting down');
     server.close();
-    void workers
-      .close()
+    void outbox
+      .stop()
+      .then(() => workers.close())
       .then(() => engine.stop())
       .then(() => sequelize.close())
       .then(() => process.exit(0));

@@ -111,8 +111,9 @@ export async function searchCases(
   if (q.from) add('c.accepted_at >= ?', Date.parse(q.from));
   if (q.to) add('c.accepted_at < ?', Date.parse(q.to));
   if (q.q) {
-    where.push('(c.case_no = ? OR c.description LIKE ?)');
-    params.push(q.q, `%${q.q.replace(/[%_\\]/g, (m) => `\\${m}`)}%`);
+    // '!' escapes LIKE's wildcards on both SQLite (no default escape) and MySQL.
+    where.push("(c.case_no = ? OR c.description LIKE ? ESCAPE '!')");
+    params.push(q.q, `%${q.q.replace(/[%_!]/g, (m) => `!${m}`)}%`);
   }
   const whereSql = where.join(' AND ');
   const [rows, count] = await Promise.all([

@@ -22,3 +22,13 @@ test('phone fields and mobile numbers inside text are masked, other data is kept
     },
   );
 });
+
+test('hashes and keys that contain a run of digits like a mobile number are left alone', (t) => {
+  const sha256 = 'ab13812345678cd0e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7';
+  const key = '2251799813812345678';
+  t.deepEqual(maskPersonalData({ sha256, key, note: '来电13812345678反映' }), {
+    sha256,
+    key,
+    note: '来电138****5678反映',
+  });
+});

@@ -103,7 +103,7 @@ export async function createCaseWorld(): Promise<CaseWorld> {
   const deps: CaseServiceDeps = { sequelize: db.sequelize, models, engine, clock };
   const system: Actor = { userId: null, username: 'hotline-gateway', orgUnitId: null };
   let server: Server | undefined;
-  let baseUrl: string | undefined;
+  let baseUrl: Promise<string> | undefined;
 
   const settle = async (): Promise<void> => {
     for (let i = 0; i < 200; i++) {
@@ -158,17 +158,19 @@ export async function createCaseWorld(): Promise<CaseWorld> {
       await engine.runScheduler();
       await settle();
     },
-    async serve() {
-      if (baseUrl) return baseUrl;
-      const app = createApp({
-        ...deps,
-        log: silentLogger,
-        dataDir: db.dataDir,
-        info: { engine: 'embedded', database: 'test' },
-      });
-      server = app.listen(0);
-      await new Promise<void>((r) => server!.once('listening', () => r()));
-      baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    serve() {
+      // One server per world, even when several tests ask for it at once.
+      baseUrl ??= (async () => {
+        const app = createApp({
+          ...deps,
+          log: silentLogger,
+          dataDir: db.dataDir,
+          info: { engine: 'embedded', database: 'test' },
+        });
+        server = app.listen(0);
+        await new Promise<void>((r) => server!.once('listening', () => r()));
+        return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      })();
       return baseUrl;
     },
     async signIn(username) {
