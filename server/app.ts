@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import type { HttpDeps } from './http/deps.ts';
 import { openApiDocument } from './http/openapi.ts';
 import { notFoundHandler, problemHandler } from './http/problem.ts';
+import { requestLog } from './http/request-log.ts';
 import { attachmentRoutes } from './http/routes/attachment.routes.ts';
 import { authRoutes } from './http/routes/auth.routes.ts';
 import { caseRoutes } from './http/routes/case.routes.ts';
@@ -18,6 +19,7 @@ const VERSION = (
 export function createApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestLog(deps.log));
   app.use(express.json({ limit: '2mb' }));
 
   app.get('/health', (_req, res) => {

@@ -1,0 +1,28 @@
+import type { RequestHandler } from 'express';
+import type { Logger } from '../../common/logger.ts';
+import { maskPersonalData } from '../../common/mask.ts';
+
+/**
+ * One log line per API request once it is answered: method, path with the query (phone numbers masked:
+ * a search may carry one), status, duration and who asked. Bodies are never logged.
+ */
+export function requestLog(log: Logger): RequestHandler {
+  const http = log.child({ scope: 'http' });
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      if (!req.originalUrl.startsWith('/api/')) return;
+      http.info(
+        {
+          method: req.method,
+          url: maskPersonalData(req.originalUrl),
+          status: res.statusCode,
+          ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+          user: req.principal?.username,
+        },
+        'request',
+      );
+    });
+    next();
+  };
+}
