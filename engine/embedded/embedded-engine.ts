@@ -422,7 +422,21 @@ export class EmbeddedEngine implements WorkflowEngine {
           category: 'error',
         });
       }
-      for (const model of models) processes.push({ resource, checksum, model });
+      for (const model of models) {
+        // Zeebe refuses a deployment that declares one process id twice: which would be the new version?
+        const twin = processes.find((p) => p.model.bpmnProcessId === model.bpmnProcessId);
+        if (twin) {
+          findings.push({
+            resourceName: name,
+            elementId: model.bpmnProcessId,
+            rule: 'gridflow/duplicate-process-id',
+            message: `Process id "${model.bpmnProcessId}" is also declared in ${twin.resource.name}`,
+            category: 'error',
+          });
+          continue;
+        }
+        processes.push({ resource, checksum, model });
+      }
     }
     return { findings, processes, forms };
   }

@@ -136,6 +136,21 @@ test('deploying identical content twice returns the same version', async (t) => 
   }
 });
 
+test('a deployment that declares one process id in two resources is rejected, as Zeebe does', async (t) => {
+  const te = await createTestEngine();
+  try {
+    const one = fixture('rb-one-job.bpmn');
+    const twin = { name: 'rb-one-job-copy.bpmn', content: one.content.replace('name="', 'name="copy ') };
+    await t.throwsAsync(te.engine.deploy([one, twin]), {
+      instanceOf: DeployRejectedError,
+      message: /rb-one-job.*also declared in rb-one-job\.bpmn/,
+    });
+    t.deepEqual(await te.engine.listProcessDefinitions(), []);
+  } finally {
+    await te.close();
+  }
+});
+
 test('a changed diagram becomes version 2 while running instances stay on version 1', async (t) => {
   const te = await createTestEngine();
   try {
