@@ -189,9 +189,22 @@ export async function caseDetail(
       actor: null,
     });
   timeline.sort((a, b) => a.at.localeCompare(b.at));
-  const attachments = await sequelize.query(
+  const files = await sequelize.query<{
+    id: number;
+    fileName: string;
+    contentType: string;
+    sizeBytes: number;
+    createdAt: string | Date;
+  }>(
     'SELECT id, file_name AS fileName, content_type AS contentType, size_bytes AS sizeBytes, created_at AS createdAt FROM attachment WHERE case_id = ? ORDER BY id',
     { replacements: [id], type: QueryTypes.SELECT },
   );
+  // SQLite hands back the timestamp as text, MySQL as a Date: both leave here as ISO 8601.
+  const attachments = files.map((a) => ({
+    ...a,
+    sizeBytes: Number(a.sizeBytes),
+    createdAt: new Date(a.createdAt).toISOString(),
+    url: `/api/attachments/${a.id}`,
+  }));
   return { case: view, timeline, attachments };
 }

@@ -248,6 +248,14 @@ test.serial('stores uploads with their sniffed type and serves the same bytes ba
   t.is(listed.body.items[0].url, `/api/attachments/${res.body.items[0].id}`);
   t.is(listed.body.items[0].createdAt, '2026-03-02T01:00:00.000Z');
   t.is(typeof listed.body.items[0].uploadedBy, 'number');
+  const detail = (await (await fetch(`${base}/api/cases/${c.id}`, { headers: dispatcher })).json()) as {
+    attachments: { id: number; createdAt: string; url: string }[];
+  };
+  t.like(detail.attachments[0], {
+    id: res.body.items[0].id,
+    createdAt: '2026-03-02T01:00:00.000Z',
+    url: `/api/attachments/${res.body.items[0].id}`,
+  });
 
   const again = await fetch(`${base}/api/attachments/${res.body.items[0].id}`, {
     // fetch adds `cache-control: no-cache` to a conditional request unless the request names its own.
