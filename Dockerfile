@@ -14,11 +14,11 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund \
   && npm cache clean --force
 
-# The web app (a later issue) adds its build here, for example:
-#   FROM prod-deps AS web-build
-#   RUN npm ci --no-audit --no-fund        # dev dependencies for the bundler
-#   COPY . .
-#   RUN npm run build:web                  # then COPY --from=web-build /app/web/dist ./web/dist below
+# --- web-build: the web app (Vite, React), built with the dev dependencies into dist/web.
+FROM prod-deps AS web-build
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build:web
 
 # --- runtime: the slim image, production dependencies and the sources; no compilers, no npm cache.
 FROM ${NODE_IMAGE} AS runtime
@@ -29,6 +29,7 @@ WORKDIR /app
 # Code and modules stay owned by root: the server's user can read them, not change them.
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY . .
+COPY --from=web-build /app/dist/web ./dist/web
 # DATA_DIR holds the SQLite file (when DATABASE_URL is empty) and the attachments. A fresh named volume
 # mounted here takes this directory's owner, so the non-root user can write to it.
 RUN mkdir -p /data && chown node:node /data

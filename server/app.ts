@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import express, { type Express } from 'express';
 import type { HttpDeps } from './http/deps.ts';
 import { openApiDocument } from './http/openapi.ts';
 import { notFoundHandler, problemHandler } from './http/problem.ts';
 import { requestLog } from './http/request-log.ts';
+import { webRoutes } from './http/web.ts';
 import { attachmentRoutes } from './http/routes/attachment.routes.ts';
 import { authRoutes } from './http/routes/auth.routes.ts';
 import { caseRoutes } from './http/routes/case.routes.ts';
@@ -15,7 +17,7 @@ const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-/** The Express application: the API under /api, health, and (later) the web app. */
+/** The Express application: the API under /api, health, and the web app. */
 export function createApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -36,14 +38,8 @@ export function createApp(deps: HttpDeps): Express {
   app.use(processRoutes(deps));
   app.use(referenceRoutes(deps));
 
-  app.get('/', (_req, res) => {
-    res
-      .type('html')
-      .send(
-        '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>Gridflow 网格化社会治理</title>' +
-          '<h1>Gridflow 网格化社会治理平台</h1><p>服务已启动。The service is running: <a href="/health">/health</a>.</p></html>',
-      );
-  });
+  // The web app (built into dist/web by `npm run build:web`; `npm start` builds it when it is stale).
+  app.use(webRoutes({ distDir: path.join(import.meta.dirname, '..', 'dist', 'web') }));
 
   app.use(notFoundHandler);
   app.use(problemHandler(deps.log));

@@ -1,0 +1,170 @@
+// The API's response shapes as the web app reads them. They mirror server/services/task.service.ts
+// (InboxItem, taskDetail), server/services/case-query.service.ts (CaseView, TimelineEntry) and
+// server/schemas/{reference,attachment}.schema.ts; the server's zod schemas import server-only modules, so the
+// web keeps these type copies.
+
+/** The signed-in user (`GET /api/auth/me`). */
+export interface User {
+  userId: number;
+  username: string;
+  displayName: string;
+  orgUnit: { id: number; name: string; level: string; kind: string; parentId: number | null };
+  roles: string[];
+  gridIds: number[];
+  groups: string[];
+}
+
+/** One row of `GET /api/tasks`. */
+export interface InboxItem {
+  userTaskKey: string;
+  name: string | null;
+  elementId: string;
+  caseId: number | null;
+  caseNo: string | null;
+  processInstanceKey: string;
+  assignee: string | null;
+  dueAt: string | null;
+  createdAt: string;
+  townId: number | null;
+  categoryId: number | null;
+  source: string | null;
+  urgency: string | null;
+  actions: string[];
+}
+
+/** A page of rows and the total. */
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+/** `GET /api/tasks/:key`: the engine's user task, its form (form-js JSON) and the data to fill it. */
+export interface TaskDetail {
+  task: {
+    userTaskKey: string;
+    name?: string | null;
+    elementId: string;
+    processInstanceKey: string;
+    state: string;
+    assignee?: string | null;
+    candidateGroups: string[];
+    dueDate?: string | null;
+    creationDate: string;
+    completionDate?: string | null;
+    completedBy?: string | null;
+    formKey?: string | null;
+    actions: string[];
+  };
+  form: unknown;
+  data: Record<string, unknown>;
+}
+
+/** A case (reporter phone masked by the API). */
+export interface CaseView {
+  id: number;
+  caseNo: string;
+  source: string;
+  sourceTicketId: string | null;
+  reporterName: string | null;
+  reporterPhone: string | null;
+  description: string;
+  address: string | null;
+  lng: number | null;
+  lat: number | null;
+  gridId: number | null;
+  villageId: number | null;
+  townId: number | null;
+  categoryId: number | null;
+  categoryName: string | null;
+  urgency: string;
+  status: string;
+  majorEmergency: boolean;
+  processInstanceKey: string | null;
+  duplicateOfId: number | null;
+  handlingUnitId: number | null;
+  satisfaction: string | null;
+  acceptedAt: string | null;
+  registeredAt: string | null;
+  dispatchedAt: string | null;
+  handledAt: string | null;
+  verifiedAt: string | null;
+  closedAt: string | null;
+  handleDueAt: string | null;
+}
+
+/** One step of a case's timeline. */
+export interface TimelineEntry {
+  at: string;
+  kind: 'case' | 'task';
+  title: string;
+  action: string | null;
+  actor: string | null;
+  state?: string;
+}
+
+/** `GET /api/cases/:id` (and `POST /api/cases`, with `created`). */
+export interface CaseDetail {
+  case: CaseView;
+  timeline: TimelineEntry[];
+  created?: boolean;
+}
+
+/** An attachment (`GET /api/cases/:id/attachments`). */
+export interface Attachment {
+  id: number;
+  caseId: number;
+  fileName: string;
+  contentType: string;
+  sizeBytes: number;
+  createdAt: string;
+  url: string;
+  created?: boolean;
+}
+
+/** An org unit (`GET /api/org-units`). */
+export interface OrgUnit {
+  id: number;
+  code: string;
+  name: string;
+  level: 'city' | 'town' | 'village';
+  kind: 'centre' | 'station' | 'department' | 'joint_team';
+  parentId: number | null;
+  sortOrder: number;
+  active: boolean;
+}
+
+/** A category, 大类 (major) or 小类 (minor) (`GET /api/categories`). */
+export interface Category {
+  id: number;
+  code: string;
+  name: string;
+  level: 'major' | 'minor';
+  parentCode: string | null;
+  urgency: string;
+  active: boolean;
+}
+
+/** A grid (`GET /api/grids`, a GeoJSON Feature). */
+export interface GridFeature {
+  type: 'Feature';
+  id: number;
+  geometry: { type: 'MultiPolygon'; coordinates: number[][][][] };
+  properties: { id: number; code: string; name: string; villageId: number; townId: number | null };
+}
+
+/** Where a point lies (`GET /api/grids/locate`). */
+export interface GridLocation {
+  grid: { id: number; code: string; name: string } | null;
+  village: { id: number; code: string; name: string } | null;
+  town: { id: number; code: string; name: string } | null;
+}
+
+/** RFC 9457 problem JSON, as every API error carries it. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code?: string;
+  errors?: { field: string; message: string }[];
+}
