@@ -1,17 +1,8 @@
 import { DataTypes, type Model, type ModelStatic, type Optional, type Sequelize } from 'sequelize';
 
-/** Where a case came from (一个服务号码, 多渠道). */
-export const CASE_SOURCES = [
-  'grid_report',
-  'hotline_12345',
-  'police_110',
-  'city_management',
-  'video_alert',
-  'web',
-  'leader',
-] as const;
-/** One source. */
-export type CaseSource = (typeof CASE_SOURCES)[number];
+import { CASE_SOURCES, type CaseSource } from '../../common/case-vocabulary.ts';
+
+export { CASE_SOURCES, type CaseSource };
 
 /** A case (案件): what the whole loop of intake, dispatch, handling, verification and closing is about. */
 export interface CaseAttributes {

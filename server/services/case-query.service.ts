@@ -2,7 +2,10 @@ import { QueryTypes, type Sequelize } from 'sequelize';
 import { maskPhone } from '../../common/mask.ts';
 import { NotFoundError } from '../../common/errors.ts';
 import type { Principal } from './auth.service.ts';
+import type { CaseView, TimelineEntry } from '../schemas/views.ts';
 import { caseScope } from './scope.service.ts';
+
+export type { CaseView, TimelineEntry };
 
 /** Case search filters (案件查询). */
 export interface CaseQuery {
@@ -17,39 +20,6 @@ export interface CaseQuery {
   to?: string;
   page: number;
   pageSize: number;
-}
-
-/** A case as the API shows it: the reporter's phone masked. */
-export interface CaseView {
-  id: number;
-  caseNo: string;
-  source: string;
-  sourceTicketId: string | null;
-  reporterName: string | null;
-  reporterPhone: string | null;
-  description: string;
-  address: string | null;
-  lng: number | null;
-  lat: number | null;
-  gridId: number | null;
-  villageId: number | null;
-  townId: number | null;
-  categoryId: number | null;
-  categoryName: string | null;
-  urgency: string;
-  status: string;
-  majorEmergency: boolean;
-  processInstanceKey: string | null;
-  duplicateOfId: number | null;
-  handlingUnitId: number | null;
-  satisfaction: string | null;
-  acceptedAt: string | null;
-  registeredAt: string | null;
-  dispatchedAt: string | null;
-  handledAt: string | null;
-  verifiedAt: string | null;
-  closedAt: string | null;
-  handleDueAt: string | null;
 }
 
 const iso = (ms: unknown): string | null => (ms == null ? null : new Date(Number(ms)).toISOString());
@@ -89,6 +59,8 @@ function toView(r: Record<string, unknown>): CaseView {
 }
 
 const COLUMNS = 'c.*, cat.name AS category_name';
+/** What caseNumber() makes: YZ, the day (8 digits), the id (6 digits or more). */
+const CASE_NO = /^YZ\d{14,}$/i;
 const FROM = 'cases c LEFT JOIN category cat ON cat.id = c.category_id';
 
 /** Searches the cases in the user's scope, newest first. */
@@ -110,7 +82,10 @@ export async function searchCases(
   if (q.source) add('c.source = ?', q.source);
   if (q.from) add('c.accepted_at >= ?', Date.parse(q.from));
   if (q.to) add('c.accepted_at < ?', Date.parse(q.to));
-  if (q.q) {
+  if (q.q && CASE_NO.test(q.q)) {
+    // A case number: the unique index finds it, where `description LIKE '%…%'` reads every case.
+    add('c.case_no = ?', q.q.toUpperCase());
+  } else if (q.q) {
     // '!' escapes LIKE's wildcards on both SQLite (no default escape) and MySQL.
     where.push("(c.case_no = ? OR c.description LIKE ? ESCAPE '!')");
     params.push(q.q, `%${q.q.replace(/[%_!]/g, (m) => `!${m}`)}%`);
@@ -127,16 +102,6 @@ export async function searchCases(
     }),
   ]);
   return { items: rows.map(toView), total: Number(count[0].n) };
-}
-
-/** One step of a case's timeline. */
-export interface TimelineEntry {
-  at: string;
-  kind: 'case' | 'task';
-  title: string;
-  action: string | null;
-  actor: string | null;
-  state?: string;
 }
 
 /** A case in the user's scope with its timeline; a case outside the scope is "not found" (nothing leaks). */

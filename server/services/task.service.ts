@@ -5,6 +5,9 @@ import type { Models } from '../../db/models/index.ts';
 import type { UserTask, Variables, WorkflowEngine } from '../../engine/port.ts';
 import type { Principal } from './auth.service.ts';
 import { validateFormData } from './form-validation.service.ts';
+import type { InboxItem } from '../schemas/views.ts';
+
+export type { InboxItem };
 
 /** What the task service needs. */
 export interface TaskServiceDeps {
@@ -44,24 +47,6 @@ export interface InboxQuery {
   sort: 'due' | 'created';
   page: number;
   pageSize: number;
-}
-
-/** One row of the inbox. */
-export interface InboxItem {
-  userTaskKey: string;
-  name: string | null;
-  elementId: string;
-  caseId: number | null;
-  caseNo: string | null;
-  processInstanceKey: string;
-  assignee: string | null;
-  dueAt: string | null;
-  createdAt: string;
-  townId: number | null;
-  categoryId: number | null;
-  source: string | null;
-  urgency: string | null;
-  actions: string[];
 }
 
 interface TaskRow {

@@ -1,7 +1,9 @@
-// The API's response shapes as the web app reads them. They mirror server/services/task.service.ts
-// (InboxItem, taskDetail), server/services/case-query.service.ts (CaseView, TimelineEntry) and
-// server/schemas/{reference,attachment}.schema.ts; the server's zod schemas import server-only modules, so the
-// web keeps these type copies.
+// The API's response shapes as the web app reads them. The case, timeline and inbox views come from the
+// server's own declarations (server/schemas/views.ts: types only); the rest mirror the server's zod schemas,
+// which import server-only modules.
+import type { CaseView, InboxItem, TimelineEntry } from '../../../server/schemas/views.ts';
+
+export type { CaseView, InboxItem, TimelineEntry };
 
 /** The signed-in user (`GET /api/auth/me`). */
 export interface User {
@@ -12,24 +14,6 @@ export interface User {
   roles: string[];
   gridIds: number[];
   groups: string[];
-}
-
-/** One row of `GET /api/tasks`. */
-export interface InboxItem {
-  userTaskKey: string;
-  name: string | null;
-  elementId: string;
-  caseId: number | null;
-  caseNo: string | null;
-  processInstanceKey: string;
-  assignee: string | null;
-  dueAt: string | null;
-  createdAt: string;
-  townId: number | null;
-  categoryId: number | null;
-  source: string | null;
-  urgency: string | null;
-  actions: string[];
 }
 
 /** A page of rows and the total. */
@@ -57,49 +41,6 @@ export interface TaskDetail {
   };
   form: unknown;
   data: Record<string, unknown>;
-}
-
-/** A case (reporter phone masked by the API). */
-export interface CaseView {
-  id: number;
-  caseNo: string;
-  source: string;
-  sourceTicketId: string | null;
-  reporterName: string | null;
-  reporterPhone: string | null;
-  description: string;
-  address: string | null;
-  lng: number | null;
-  lat: number | null;
-  gridId: number | null;
-  villageId: number | null;
-  townId: number | null;
-  categoryId: number | null;
-  categoryName: string | null;
-  urgency: string;
-  status: string;
-  majorEmergency: boolean;
-  processInstanceKey: string | null;
-  duplicateOfId: number | null;
-  handlingUnitId: number | null;
-  satisfaction: string | null;
-  acceptedAt: string | null;
-  registeredAt: string | null;
-  dispatchedAt: string | null;
-  handledAt: string | null;
-  verifiedAt: string | null;
-  closedAt: string | null;
-  handleDueAt: string | null;
-}
-
-/** One step of a case's timeline. */
-export interface TimelineEntry {
-  at: string;
-  kind: 'case' | 'task';
-  title: string;
-  action: string | null;
-  actor: string | null;
-  state?: string;
 }
 
 /** `GET /api/cases/:id` (and `POST /api/cases`, with `created`). */

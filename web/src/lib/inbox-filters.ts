@@ -1,20 +1,12 @@
 // Pure: the task inbox's filters and their place in the URL query, so a dispatcher's view survives a reload,
 // a bookmark and the back button. No DOM, no React (test/web/inbox-filters.test.ts).
+import { CASE_SOURCES } from '../../../common/case-vocabulary.ts';
 
 /** Whose tasks: held by me, offered to my groups and unclaimed, or both. */
 export const INBOX_VIEWS = ['all', 'mine', 'groups'] as const;
 /** Inbox sort orders the API offers. */
 export const INBOX_SORTS = ['due', 'created'] as const;
-/** Case sources (db/models/case.model.ts CASE_SOURCES). */
-export const CASE_SOURCES = [
-  'grid_report',
-  'hotline_12345',
-  'police_110',
-  'city_management',
-  'video_alert',
-  'web',
-  'leader',
-] as const;
+export { CASE_SOURCES };
 /** Page sizes the inbox table offers. */
 export const PAGE_SIZES = [20, 50, 100, 200] as const;
 /** "Due soon" means due within this many hours. */
