@@ -133,7 +133,7 @@ test('completing a job twice is rejected the second time as not found, and the i
 test('a long-polling activation returns as soon as another command creates a job of its type', async (t) => {
   const te = await createTestEngine();
   try {
-    // given a worker long-polling for five seconds on an empty type
+    // given a worker long-polling for thirty seconds on an empty type
     await te.deployFixture('rb-one-job');
     const started = Date.now();
     const polling = te.engine.activateJobs({
@@ -141,7 +141,7 @@ test('a long-polling activation returns as soon as another command creates a job
       worker: 'poller',
       maxJobsToActivate: 5,
       timeout: 60_000,
-      requestTimeout: 5000,
+      requestTimeout: 30_000,
     });
     await new Promise((r) => setTimeout(r, 100));
 
@@ -151,7 +151,8 @@ test('a long-polling activation returns as soon as another command creates a job
     // then the activation returns that job well before its request time-out
     const jobs = await polling;
     const elapsed = Date.now() - started;
-    t.true(elapsed < 2000, `returned after ${elapsed} ms`);
+    // Pushed, not found at the end of the long poll (30 s); the margin is for a loaded CI machine.
+    t.true(elapsed < 15_000, `returned after ${elapsed} ms`);
     t.is(jobs.length, 1);
     t.is(jobs[0].processInstanceKey, pi.processInstanceKey);
     t.is(jobs[0].worker, 'poller');
@@ -174,7 +175,9 @@ test('a long-polling activation with no job returns empty after its request time
     const elapsed = Date.now() - started;
     t.deepEqual(jobs, []);
     t.true(elapsed >= 290, `returned after ${elapsed} ms`);
-    t.true(elapsed < 3000, `returned after ${elapsed} ms`);
+    // Not a timing test: the bound only tells "answered at the request time-out" from "held until the
+    // job time-out (60 s)", with room for a loaded CI machine (3.6 s was seen under load).
+    t.true(elapsed < 20_000, `returned after ${elapsed} ms`);
   } finally {
     await te.close();
   }
