@@ -5,6 +5,7 @@ import * as createDomainTables from './migrations/20261127-0002-create-domain-ta
 import * as createWorkflowTables from './migrations/20261127-0003-create-workflow-tables.ts';
 import * as createSessionTable from './migrations/20261128-0004-create-session-table.ts';
 import * as outboxDelivery from './migrations/20261128-0005-outbox-delivery.ts';
+import * as queryIndexes from './migrations/20261128-0006-query-indexes.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 const MIGRATIONS = [
@@ -13,6 +14,7 @@ const MIGRATIONS = [
   { name: '20261127-0003-create-workflow-tables', module: createWorkflowTables },
   { name: '20261128-0004-create-session-table', module: createSessionTable },
   { name: '20261128-0005-outbox-delivery', module: outboxDelivery },
+  { name: '20261128-0006-query-indexes', module: queryIndexes },
 ];
 
 /** The umzug migrator over the application database; the `migrations` table records what ran. */
