@@ -28,9 +28,6 @@ export interface LoadResult {
   seconds: number;
   /** Re-creating the secondary indexes afterwards. */
   indexSeconds: number;
-  /** The open tasks' candidate groups, with how many tasks each (for picking inbox users). */
-  openByGroup: Map<string, number>;
-  firstOpenCaseId: number;
   lastCaseId: number;
 }
 
@@ -481,7 +478,6 @@ export async function bulkLoad(sequelize: Sequelize, options: LoadOptions): Prom
   );
   const candidates = new Inserter(txs, 'task_candidate', ['user_task_key', 'group_name'], 4000);
   const openCandidates = new Inserter(txs, 'bench_open_candidate', ['group_name', 'user_task_key'], 4000);
-  const openByGroup = new Map<string, number>();
 
   /** A point inside the grid (rejection sampling in its bounding box). */
   const pointIn = (g: GridInfo): [number, number] => {
@@ -721,7 +717,6 @@ export async function bulkLoad(sequelize: Sequelize, options: LoadOptions): Prom
       if (element === 'callback') closedAt = created;
       const claimed = rnd() < (element === 'handle' ? 0.4 : element === 'verify' ? 0.2 : 0.05);
       walked.push({ element, group, user: claimed ? holder : '', action: '', at: created, done: null, due });
-      openByGroup.set(group, (openByGroup.get(group) ?? 0) + 1);
     }
 
     const last =
@@ -808,8 +803,6 @@ export async function bulkLoad(sequelize: Sequelize, options: LoadOptions): Prom
     candidates: candidates.written,
     seconds: (end - t0) / 1000,
     indexSeconds: (indexed - end) / 1000,
-    openByGroup,
-    firstOpenCaseId: historical + 1,
     lastCaseId: total,
   };
 }
