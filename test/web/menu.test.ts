@@ -18,8 +18,14 @@ test('handlers and supervisors get the inbox but not intake', (t) => {
 });
 
 test('auditors and leaders, who have no tasks, land on case search', (t) => {
-  t.deepEqual(menuFor(['auditor']), ['cases']);
+  t.deepEqual(menuFor(['auditor']), ['cases', 'processes', 'incidents']);
   t.is(homeFor(['leader']), 'cases');
   t.deepEqual(menuFor([]), []);
   t.is(homeFor([]), null);
+});
+
+test('administrators and auditors get 流程管理 and 异常; no one else does', (t) => {
+  t.deepEqual(menuFor(['admin']), ['cases', 'processes', 'incidents']);
+  t.deepEqual(menuFor(['auditor']).slice(1), ['processes', 'incidents']);
+  t.false(menuFor(['dispatcher', 'handler', 'leader']).includes('processes'));
 });

@@ -20,6 +20,9 @@ const IntakePage = lazy(() => import('./pages/intake.page.tsx'));
 const ReportPage = lazy(() => import('./pages/report.page.tsx'));
 const CasesPage = lazy(() => import('./pages/cases.page.tsx'));
 const CasePage = lazy(() => import('./pages/case.page.tsx'));
+const ReplayPage = lazy(() => import('./pages/replay.page.tsx'));
+const ProcessesPage = lazy(() => import('./pages/processes.page.tsx'));
+const IncidentsPage = lazy(() => import('./pages/incidents.page.tsx'));
 const NotFoundPage = lazy(() => import('./pages/not-found.page.tsx'));
 
 const pageFallback = (
@@ -127,6 +130,30 @@ export function App() {
                   element={
                     <RequireMenu page="cases">
                       <CasePage />
+                    </RequireMenu>
+                  }
+                />
+                <Route
+                  path="cases/:id/replay"
+                  element={
+                    <RequireMenu page="cases">
+                      <ReplayPage />
+                    </RequireMenu>
+                  }
+                />
+                <Route
+                  path="processes/*"
+                  element={
+                    <RequireMenu page="processes">
+                      <ProcessesPage />
+                    </RequireMenu>
+                  }
+                />
+                <Route
+                  path="incidents"
+                  element={
+                    <RequireMenu page="incidents">
+                      <IncidentsPage />
                     </RequireMenu>
                   }
                 />

@@ -12,6 +12,8 @@ export const en: Record<MessageKey, string> = {
   'menu.intake': 'Intake',
   'menu.report': 'Grid report',
   'menu.cases': 'Cases',
+  'menu.processes': 'Processes',
+  'menu.incidents': 'Incidents',
 
   'common.refresh': 'Refresh',
   'common.search': 'Search',
@@ -257,4 +259,12 @@ export const en: Record<MessageKey, string> = {
   'cases.col.phone': 'Phone',
   'cases.col.address': 'Address',
   'cases.col.closedAt': 'Closed',
+
+  // -- processes (流程管理): web/src/pages/processes.page.tsx --
+
+  // -- replay (流程回放): web/src/pages/replay.page.tsx --
+
+  // -- incidents (异常): web/src/pages/incidents.page.tsx --
+
+  // -- org picker and other components --
 };

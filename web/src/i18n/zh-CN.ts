@@ -12,6 +12,8 @@ export const zhCN = {
   'menu.intake': '受理登记',
   'menu.report': '网格员上报',
   'menu.cases': '案件查询',
+  'menu.processes': '流程管理',
+  'menu.incidents': '异常',
 
   'common.refresh': '刷新',
   'common.search': '查询',
@@ -257,6 +259,14 @@ export const zhCN = {
   'cases.col.phone': '联系电话',
   'cases.col.address': '地址',
   'cases.col.closedAt': '结案时间',
+
+  // -- processes (流程管理): web/src/pages/processes.page.tsx --
+
+  // -- replay (流程回放): web/src/pages/replay.page.tsx --
+
+  // -- incidents (异常): web/src/pages/incidents.page.tsx --
+
+  // -- org picker and other components --
 } as const;
 
 /** A message id. */

@@ -1,5 +1,7 @@
 import {
+  ApartmentOutlined,
   AuditOutlined,
+  WarningOutlined,
   CameraOutlined,
   FileAddOutlined,
   GlobalOutlined,
@@ -20,6 +22,8 @@ const ICONS: Record<MenuKey, React.ReactNode> = {
   intake: <FileAddOutlined />,
   report: <CameraOutlined />,
   cases: <AuditOutlined />,
+  processes: <ApartmentOutlined />,
+  incidents: <WarningOutlined />,
 };
 
 /** The frame of every signed-in page: the menu the roles allow, who is signed in, language, sign-out. */

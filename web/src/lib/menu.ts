@@ -1,8 +1,8 @@
 // Pure: which pages a user's roles open (test/web/menu.test.ts). The server still checks every call; this only
 // keeps the menu to what the user can use.
 
-/** The pages of slice 1, in menu order. */
-export const MENU_KEYS = ['tasks', 'intake', 'report', 'cases'] as const;
+/** The pages, in menu order. */
+export const MENU_KEYS = ['tasks', 'intake', 'report', 'cases', 'processes', 'incidents'] as const;
 /** One page of the menu. */
 export type MenuKey = (typeof MENU_KEYS)[number];
 
@@ -12,6 +12,8 @@ export const MENU_PATHS: Record<MenuKey, string> = {
   intake: '/intake',
   report: '/report',
   cases: '/cases',
+  processes: '/processes',
+  incidents: '/incidents',
 };
 
 /** Roles that are offered user tasks by the case lifecycle (docs/case-lifecycle.md, candidate groups). */
@@ -22,6 +24,10 @@ const ALLOWED: Record<MenuKey, (roles: readonly string[]) => boolean> = {
   intake: (roles) => roles.includes('dispatcher'),
   report: (roles) => roles.includes('grid_worker'),
   cases: (roles) => roles.length > 0,
+  // 流程管理: administrators edit and deploy; auditors read the diagrams and versions.
+  processes: (roles) => roles.includes('admin') || roles.includes('auditor'),
+  // 异常: administrators retry; auditors read.
+  incidents: (roles) => roles.includes('admin') || roles.includes('auditor'),
 };
 
 /** The menu entries the roles allow, in menu order. */
