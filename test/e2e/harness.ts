@@ -80,8 +80,11 @@ export async function startServer(): Promise<TestServer> {
     rmSync(dataDir, { recursive: true, force: true });
   };
 
+  // E2E_WEB_DIST: drive another build of the web app (e.g. one built to a private directory) through the
+  // front server instead of the dist/web the server serves.
+  const dist = process.env.E2E_WEB_DIST ?? DIST;
   const home = await fetch(`${api}/tasks`, { headers: { accept: 'text/html' } });
-  if (home.ok && (await home.text()).includes('id="root"')) {
+  if (!process.env.E2E_WEB_DIST && home.ok && (await home.text()).includes('id="root"')) {
     return { baseUrl: `http://localhost:${port}`, mode: 'server', log, stop: stopChild };
   }
 
@@ -100,7 +103,7 @@ export async function startServer(): Promise<TestServer> {
   };
   front.use('/api', forward);
   front.use('/health', forward);
-  front.use(webRoutes({ distDir: DIST }));
+  front.use(webRoutes({ distDir: dist }));
   const server = await new Promise<http.Server>((r) => {
     const s = front.listen(0, '127.0.0.1', () => r(s));
   });
