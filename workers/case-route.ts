@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { CaseAttributes } from '../db/models/case.model.ts';
+import { rowsOf } from '../db/row-store.ts';
 import { complete } from '../engine/job-worker.ts';
 import { autoRoute } from '../server/services/routing.service.ts';
 import { defineWorker } from './define-worker.ts';
@@ -11,13 +13,8 @@ export function caseRouteWorker(deps: WorkerDeps) {
     input: z.object({ caseId: z.number().int() }),
     timeoutMs: 30_000,
     handler: async ({ caseId }) => {
-      const row = await deps.models.Case.findByPk(caseId);
-      const route = row
-        ? await autoRoute(deps.models, {
-            categoryId: row.get('categoryId') as number | null,
-            townId: row.get('townId') as number | null,
-          })
-        : null;
+      const c = await rowsOf<CaseAttributes>(deps.models.Case).get(caseId);
+      const route = c ? await autoRoute(deps.models, { categoryId: c.categoryId, townId: c.townId }) : null;
       if (!route) return complete({ autoRouteUnitId: null });
       return complete({
         autoRouteUnitId: route.unitId,

@@ -163,7 +163,7 @@ async function runQueries(
   );
   const sign = async (u: { id: number; username: string }): Promise<Who> => ({
     username: u.username,
-    principal: await principalOf(sys.models, Number(u.id)),
+    principal: await principalOf(sys.models.User.sequelize!, Number(u.id)),
     headers: await sys.signIn(u.username),
   });
   const pickUsers = async (filter: (u: (typeof users)[number]) => boolean): Promise<Who[]> =>

@@ -1,7 +1,9 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { NotFoundError } from '../../common/errors.ts';
 import type { CaseAttributes } from '../../db/models/case.model.ts';
+import type { CategoryAttributes } from '../../db/models/category.model.ts';
 import type { Models } from '../../db/models/index.ts';
+import { rowsOf } from '../../db/row-store.ts';
 
 /** The counters the process carried. */
 export interface AssessmentInput {
@@ -44,12 +46,12 @@ export async function assessCase(
   input: AssessmentInput,
   now: number,
 ): Promise<AssessmentFacts> {
-  const row = await models.Case.findByPk(input.caseId);
-  if (!row) throw new NotFoundError('CASE_NOT_FOUND', `No case with id ${input.caseId}`);
-  const c = row.get({ plain: true }) as CaseAttributes;
-  const category = c.categoryId ? await models.Category.findByPk(c.categoryId) : null;
-  const dispatchLimit = Number(category?.get('limitDispatchMin') ?? 30) * 60_000;
-  const closeLimit = Number(category?.get('limitCloseMin') ?? 30) * 60_000;
+  const cases = rowsOf<CaseAttributes>(models.Case);
+  const c = await cases.get(input.caseId);
+  if (!c) throw new NotFoundError('CASE_NOT_FOUND', `No case with id ${input.caseId}`);
+  const category = c.categoryId ? await rowsOf<CategoryAttributes>(models.Category).get(c.categoryId) : null;
+  const dispatchLimit = Number(category?.limitDispatchMin ?? 30) * 60_000;
+  const closeLimit = Number(category?.limitCloseMin ?? 30) * 60_000;
   const ended = c.closedAt ?? c.voidedAt ?? now;
   const facts: AssessmentFacts = {
     caseId: c.id,
@@ -74,7 +76,7 @@ export async function assessCase(
     month: new Date(ended).toISOString().slice(0, 7),
   };
   if (facts.satisfaction && facts.satisfaction !== c.satisfaction) {
-    await row.update({ satisfaction: facts.satisfaction as CaseAttributes['satisfaction'] });
+    await cases.update(c.id, { satisfaction: facts.satisfaction as CaseAttributes['satisfaction'] });
   }
   const columns = [
     'case_id',

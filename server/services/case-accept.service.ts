@@ -1,7 +1,9 @@
 import type { Sequelize } from 'sequelize';
 import { NotFoundError } from '../../common/errors.ts';
 import type { CaseAttributes } from '../../db/models/case.model.ts';
+import type { CategoryAttributes } from '../../db/models/category.model.ts';
 import type { Models } from '../../db/models/index.ts';
+import { rowsOf } from '../../db/row-store.ts';
 import { findDuplicate } from './duplicate.service.ts';
 import { locatePoint } from './locate.service.ts';
 
@@ -26,9 +28,9 @@ export async function acceptCase(
   caseId: number,
   options: { duplicateRadiusM: number; duplicateWindowHours: number },
 ): Promise<Acceptance> {
-  const row = await models.Case.findByPk(caseId);
-  if (!row) throw new NotFoundError('CASE_NOT_FOUND', `No case with id ${caseId}`);
-  const c = row.get({ plain: true }) as CaseAttributes;
+  const cases = rowsOf<CaseAttributes>(models.Case);
+  const c = await cases.get(caseId);
+  if (!c) throw new NotFoundError('CASE_NOT_FOUND', `No case with id ${caseId}`);
   let { gridId, villageId, townId } = c;
   if (gridId == null && c.lng != null && c.lat != null) {
     const day = new Date(c.acceptedAt ?? Date.now()).toISOString().slice(0, 10);
@@ -40,9 +42,13 @@ export async function acceptCase(
     { id: c.id, categoryId: c.categoryId, lng: c.lng, lat: c.lat, acceptedAt: c.acceptedAt ?? Date.now() },
     { radiusM: options.duplicateRadiusM, windowHours: options.duplicateWindowHours },
   );
-  await row.update({ gridId, villageId, townId, status: c.status === 'new' ? 'accepted' : c.status });
-  const category = c.categoryId ? await models.Category.findByPk(c.categoryId) : null;
-  const acceptLimitMin = Number(category?.get('limitAcceptMin') ?? 10);
+  await cases.update(
+    caseId,
+    { gridId, villageId, townId, status: c.status === 'new' ? 'accepted' : c.status },
+    c,
+  );
+  const category = c.categoryId ? await rowsOf<CategoryAttributes>(models.Category).get(c.categoryId) : null;
+  const acceptLimitMin = Number(category?.limitAcceptMin ?? 10);
   return { located: gridId != null, gridId, villageId, townId, duplicateOf, acceptLimitMin };
 }
 
@@ -53,11 +59,8 @@ export async function mergeCase(
   intoCaseId: number,
   now: number,
 ): Promise<void> {
-  const row = await models.Case.findByPk(caseId);
-  if (!row) throw new NotFoundError('CASE_NOT_FOUND', `No case with id ${caseId}`);
-  await row.update({
-    status: 'merged',
-    duplicateOfId: intoCaseId,
-    closedAt: (row.get('closedAt') as number | null) ?? now,
-  });
+  const cases = rowsOf<CaseAttributes>(models.Case);
+  const c = await cases.get(caseId);
+  if (!c) throw new NotFoundError('CASE_NOT_FOUND', `No case with id ${caseId}`);
+  await cases.update(caseId, { status: 'merged', duplicateOfId: intoCaseId, closedAt: c.closedAt ?? now }, c);
 }

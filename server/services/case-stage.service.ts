@@ -1,5 +1,6 @@
 import { InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
 import type { Models } from '../../db/models/index.ts';
+import { rowsOf } from '../../db/row-store.ts';
 import type { CaseAttributes } from '../../db/models/case.model.ts';
 import type { CategoryAttributes } from '../../db/models/category.model.ts';
 import { addWorkingMinutes, warningAt, workingMinutesBetween } from './deadline.ts';
@@ -60,11 +61,11 @@ export async function recordStage(
   if (!STAGES.includes(stage)) {
     throw new InvalidArgumentError('UNKNOWN_STAGE', `case-stage got an unknown stage "${String(stage)}"`);
   }
-  const row = await models.Case.findByPk(input.caseId);
-  if (!row) throw new NotFoundError('CASE_NOT_FOUND', `No case with id ${input.caseId}`);
-  const c = row.get({ plain: true }) as CaseAttributes;
+  const cases = rowsOf<CaseAttributes>(models.Case);
+  const c = await cases.get(input.caseId);
+  if (!c) throw new NotFoundError('CASE_NOT_FOUND', `No case with id ${input.caseId}`);
   const category = c.categoryId
-    ? ((await models.Category.findByPk(c.categoryId))?.get({ plain: true }) as CategoryAttributes | undefined)
+    ? ((await rowsOf<CategoryAttributes>(models.Category).get(c.categoryId)) ?? undefined)
     : undefined;
   const limits = {
     dispatch: category?.limitDispatchMin ?? DEFAULT_LIMITS.dispatch,
@@ -180,6 +181,6 @@ export async function recordStage(
       handlingFor(limits.handle);
       break;
   }
-  await row.update(patch);
+  await cases.update(c.id, patch, c);
   return out;
 }

@@ -1,5 +1,7 @@
-import { Op } from 'sequelize';
+import type { CategoryAttributes } from '../../db/models/category.model.ts';
 import type { Models } from '../../db/models/index.ts';
+import { rowsOf } from '../../db/row-store.ts';
+import { directSql } from '../../db/sequelize-sql.ts';
 
 /** Where a rule sends a case, when it is certain. */
 export interface Route {
@@ -18,15 +20,15 @@ export async function autoRoute(
   subject: { categoryId: number | null; townId: number | null },
 ): Promise<Route | null> {
   if (subject.categoryId == null || subject.townId == null) return null;
-  const category = await models.Category.findByPk(subject.categoryId);
-  const kind = category?.get('departmentKind');
+  const category = await rowsOf<CategoryAttributes>(models.Category).get(subject.categoryId);
+  const kind = category?.departmentKind;
   if (!kind) return null;
-  const departments = await models.OrgUnit.findAll({
-    where: { departmentKind: kind, kind: { [Op.in]: ['department'] }, active: true },
-  });
-  const city = departments.filter((d) => d.get('level') === 'city');
-  const town = departments.filter((d) => d.get('level') === 'town');
-  if (city.length === 1 && town.length === 0)
-    return { unitId: city[0].get('id') as number, kind: 'department' };
+  const departments = await directSql(models.OrgUnit.sequelize!).all<{ id: number | string; level: string }>(
+    "SELECT id, level FROM org_unit WHERE department_kind = ? AND kind = 'department' AND active = ?",
+    [kind, 1],
+  );
+  const city = departments.filter((d) => d.level === 'city');
+  const town = departments.filter((d) => d.level === 'town');
+  if (city.length === 1 && town.length === 0) return { unitId: Number(city[0].id), kind: 'department' };
   return null;
 }

@@ -1,7 +1,8 @@
-import { Op, QueryTypes, type Sequelize } from 'sequelize';
+import { Op, type Sequelize } from 'sequelize';
 import type { Clock } from '../../common/clock.ts';
 import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
 import type { Models } from '../../db/models/index.ts';
+import { directSql } from '../../db/sequelize-sql.ts';
 import type { UserTask, Variables, WorkflowEngine } from '../../engine/port.ts';
 import type { Principal } from './auth.service.ts';
 import { validateFormData } from './form-validation.service.ts';
@@ -106,15 +107,14 @@ export async function inbox(
       ? 'CASE WHEN t.due_at IS NULL THEN 1 ELSE 0 END, t.due_at, t.user_task_key'
       : 't.created_at DESC, t.user_task_key DESC';
   const whereSql = where.join(' AND ');
+  // Bound parameters on the driver: the statement text is the same for every user (SQLite keeps it prepared).
+  const sql = directSql(deps.sequelize);
   const [rows, count] = await Promise.all([
-    deps.sequelize.query<TaskRow>(
+    sql.all<TaskRow>(
       `SELECT t.* FROM task t WHERE ${whereSql} ORDER BY ${order} LIMIT ${q.pageSize} OFFSET ${(q.page - 1) * q.pageSize}`,
-      { replacements: params, type: QueryTypes.SELECT },
+      params,
     ),
-    deps.sequelize.query<{ n: number }>(`SELECT COUNT(*) AS n FROM task t WHERE ${whereSql}`, {
-      replacements: params,
-      type: QueryTypes.SELECT,
-    }),
+    sql.all<{ n: number }>(`SELECT COUNT(*) AS n FROM task t WHERE ${whereSql}`, params),
   ]);
   return { items: rows.map(toItem), total: Number(count[0].n) };
 }

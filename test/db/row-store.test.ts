@@ -1,0 +1,74 @@
+import test from 'ava';
+import type { CaseAttributes } from '../../db/models/case.model.ts';
+import type { CategoryAttributes } from '../../db/models/category.model.ts';
+import { defineModels } from '../../db/models/index.ts';
+import { rowsOf } from '../../db/row-store.ts';
+import { seedDemo } from '../../db/seed/demo-seed.ts';
+import { openTestDatabase } from '../helpers/database.ts';
+
+const HASH = '$argon2id$v=19$m=65536,t=3,p=4$cHJlY29tcHV0ZWQ$cHJlY29tcHV0ZWQtZm9yLXRlc3Rz';
+
+async function world() {
+  const db = await openTestDatabase();
+  const models = defineModels(db.sequelize);
+  await seedDemo(models, { passwordHash: HASH });
+  const category = (await models.Category.findOne({ where: { level: 'minor' } }))!;
+  const row = await models.Case.create({
+    caseNo: 'RS-1',
+    source: 'hotline_12345',
+    description: '路灯不亮',
+    lng: 119.19,
+    lat: 32.19,
+    categoryId: category.get('id') as number,
+    status: 'new',
+    majorEmergency: true,
+    acceptedAt: 1_790_000_000_123,
+  });
+  return { db, models, id: row.get('id') as number, categoryId: category.get('id') as number };
+}
+
+test('a row read raw is the row Sequelize reads: booleans, big numbers, doubles, nulls, dates', async (t) => {
+  const { db, models, id, categoryId } = await world();
+  t.teardown(() => db.close());
+  const viaModel = (await models.Case.findByPk(id))!.get({ plain: true });
+  const raw = await rowsOf<CaseAttributes>(models.Case).get(id);
+  t.deepEqual(raw, viaModel as CaseAttributes);
+  t.is(raw!.majorEmergency, true);
+  t.is(raw!.acceptedAt, 1_790_000_000_123);
+  t.true(raw!.createdAt instanceof Date);
+
+  const category = await rowsOf<CategoryAttributes>(models.Category).get(categoryId);
+  t.deepEqual(
+    category,
+    (await models.Category.findByPk(categoryId))!.get({ plain: true }) as CategoryAttributes,
+  );
+  t.is(await rowsOf<CaseAttributes>(models.Case).get(987_654), null);
+});
+
+test('an update writes what Sequelize would read back, and only what changed', async (t) => {
+  const { db, models, id } = await world();
+  t.teardown(() => db.close());
+  const cases = rowsOf<CaseAttributes>(models.Case);
+  const before = (await cases.get(id))!;
+  t.is(
+    await cases.update(id, { status: 'registered', registeredAt: 1_790_000_100_000, majorEmergency: false }),
+    1,
+  );
+
+  const after = (await models.Case.findByPk(id))!.get({ plain: true }) as CaseAttributes;
+  t.is(after.status, 'registered');
+  t.is(after.registeredAt, 1_790_000_100_000);
+  t.is(after.majorEmergency, false);
+  t.true(after.updatedAt instanceof Date && !Number.isNaN(after.updatedAt.getTime()));
+  t.true(after.updatedAt!.getTime() >= before.updatedAt!.getTime());
+
+  // Given the row as read, unchanged attributes are skipped; nothing changed → nothing written.
+  const current = (await cases.get(id))!;
+  t.is(await cases.update(id, { status: 'registered', registeredAt: 1_790_000_100_000 }, current), 0);
+  t.is(await cases.update(id, { status: 'dispatched', registeredAt: 1_790_000_100_000 }, current), 1);
+  t.is((await cases.get(id))!.status, 'dispatched');
+
+  await t.throwsAsync(() => cases.update(id, { nonsense: 1 } as Partial<CaseAttributes>), {
+    message: /cases has no attribute nonsense/,
+  });
+});
