@@ -6,6 +6,8 @@ import * as createWorkflowTables from './migrations/20261127-0003-create-workflo
 import * as createSessionTable from './migrations/20261128-0004-create-session-table.ts';
 import * as outboxDelivery from './migrations/20261128-0005-outbox-delivery.ts';
 import * as queryIndexes from './migrations/20261128-0006-query-indexes.ts';
+import * as openCandidates from './migrations/20261128-0007-open-candidates.ts';
+import * as caseParty from './migrations/20261128-0008-case-party.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 const MIGRATIONS = [
@@ -15,6 +17,8 @@ const MIGRATIONS = [
   { name: '20261128-0004-create-session-table', module: createSessionTable },
   { name: '20261128-0005-outbox-delivery', module: outboxDelivery },
   { name: '20261128-0006-query-indexes', module: queryIndexes },
+  { name: '20261128-0007-open-candidates', module: openCandidates },
+  { name: '20261128-0008-case-party', module: caseParty },
 ];
 
 /** The umzug migrator over the application database; the `migrations` table records what ran. */

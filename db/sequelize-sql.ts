@@ -22,6 +22,9 @@ interface DriverConnection {
   query?(options: { sql: string; values: unknown[] }, cb: (err: Error | null, result: unknown) => void): void;
 }
 
+/** Observers of every statement `directSql` runs (the case benchmark's --explain); empty in production. */
+export const directStatementObservers = new Set<(sql: string, params: readonly unknown[]) => void>();
+
 interface ConnectionManager {
   getConnection(options: { type: string; uuid?: string }): Promise<DriverConnection>;
   releaseConnection(connection: DriverConnection): Promise<void>;
@@ -56,11 +59,11 @@ export function directSql(sequelize: Sequelize) {
   return {
     dialect,
     all: <T>(sql: string, params: readonly unknown[] = []): Promise<T[]> =>
-      withConnection<T[]>('SELECT', (c, done) =>
-        dialect === 'sqlite'
-          ? c.all!(sql, [...params], (err, rows) => done(err, rows as T[]))
-          : c.query!({ sql, values: [...params] }, (err, rows) => done(err, rows as T[])),
-      ),
+      withConnection<T[]>('SELECT', (c, done) => {
+        for (const observe of directStatementObservers) observe(sql, params);
+        if (dialect === 'sqlite') c.all!(sql, [...params], (err, rows) => done(err, rows as T[]));
+        else c.query!({ sql, values: [...params] }, (err, rows) => done(err, rows as T[]));
+      }),
     /** Returns the number of rows changed. */
     run: (sql: string, params: readonly unknown[] = []): Promise<number> =>
       withConnection<number>('RAW', (c, done) =>

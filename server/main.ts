@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     schedulerIntervalMs: config.ENGINE_SCHEDULER_INTERVAL_MS,
   });
   const caseKeys = new CaseKeys();
-  engine.addExporter(taskProjectionExporter(caseKeys));
+  engine.addExporter(taskProjectionExporter(caseKeys, target.dialect));
   engine.addExporter(auditExporter(caseKeys, target.dialect));
   const resources = shippedResources();
   if (resources.length > 0) await engine.deploy(resources, { actor: 'system' });

@@ -13,8 +13,6 @@ export interface LoadOptions {
   historyTasks: boolean;
   /** "now": historical cases end two days before it, open ones are of the last 20 days. */
   now: number;
-  /** Also fill `bench_open_candidate` (group_name, user_task_key) with the open tasks' groups (a what-if). */
-  openCandidates: boolean;
 }
 
 /** What was loaded, and how long it took. */
@@ -342,7 +340,7 @@ class Inserter {
   }
 }
 
-const LOADED_TABLES = ['cases', 'task', 'task_candidate'];
+const LOADED_TABLES = ['cases', 'task', 'task_candidate', 'case_party'];
 
 /** The secondary indexes of the loaded tables, as statements that drop and re-create them. */
 async function secondaryIndexes(sequelize: Sequelize): Promise<{ drop: string[]; create: string[] }> {
@@ -476,8 +474,8 @@ export async function bulkLoad(sequelize: Sequelize, options: LoadOptions): Prom
     ],
     1000,
   );
-  const candidates = new Inserter(txs, 'task_candidate', ['user_task_key', 'group_name'], 4000);
-  const openCandidates = new Inserter(txs, 'bench_open_candidate', ['group_name', 'user_task_key'], 4000);
+  const candidates = new Inserter(txs, 'task_candidate', ['user_task_key', 'group_name', 'open'], 4000);
+  const parties = new Inserter(txs, 'case_party', ['unit_id', 'case_id', 'accepted_at'], 4000);
 
   /** A point inside the grid (rejection sampling in its bounding box). */
   const pointIn = (g: GridInfo): [number, number] => {
@@ -781,16 +779,18 @@ export async function bulkLoad(sequelize: Sequelize, options: LoadOptions): Prom
           urgency,
           caseNo,
         ]);
-        await candidates.add([key, w.group]);
-        if (openTask && options.openCandidates) await openCandidates.add([w.group, key]);
+        await candidates.add([key, w.group, openTask ? 1 : 0]);
         tasksWritten++;
       }
+      // The units the case's tasks were offered to, as the task-projection exporter records them.
+      const units = new Set(walked.map((w) => /^unit:(\d+):/.exec(w.group)?.[1]).filter((u) => u != null));
+      for (const u of units) await parties.add([Number(u), id, accepted]);
     }
   }
   await cases.flush();
   await tasks.flush();
   await candidates.flush();
-  await openCandidates.flush();
+  await parties.flush();
   await txs.commit();
   const end = performance.now();
   for (const sql of indexes.create) await sequelize.query(sql);

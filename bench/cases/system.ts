@@ -84,7 +84,7 @@ export async function startSystem(
   let outbox: OutboxDispatcher | undefined;
   if (options.withEngine) {
     const caseKeys = new CaseKeys();
-    engine.addExporter(taskProjectionExporter(caseKeys));
+    engine.addExporter(taskProjectionExporter(caseKeys, db.dialect));
     engine.addExporter(auditExporter(caseKeys, db.dialect));
     await engine.deploy(shippedResources(), { actor: 'system' });
     await engine.start();

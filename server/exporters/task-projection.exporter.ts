@@ -6,21 +6,26 @@ import type { CaseKeys } from './case-keys.ts';
  * row joined with its case's town, category, source and urgency, and its candidate groups, so every inbox
  * filter is plain indexed SQL.
  */
-export function taskProjectionExporter(caseKeys: CaseKeys): Exporter {
+export function taskProjectionExporter(caseKeys: CaseKeys, dialect: 'sqlite' | 'mysql'): Exporter {
   return {
     name: 'task-projection',
     export: async (events, { sql }) => {
       const taskEvents = events.filter((e) => e.intent.startsWith('USER_TASK_'));
       if (taskEvents.length === 0) return;
       const cases = await caseKeys.resolve(taskEvents, sql);
-      for (const e of taskEvents) await apply(e, cases.get(e.processInstanceKey) ?? null, sql);
+      for (const e of taskEvents) await apply(e, cases.get(e.processInstanceKey) ?? null, sql, dialect);
     },
   };
 }
 
 type Sql = Parameters<Exporter['export']>[1]['sql'];
 
-async function apply(e: HistoryEvent, caseId: number | null, sql: Sql): Promise<void> {
+async function apply(
+  e: HistoryEvent,
+  caseId: number | null,
+  sql: Sql,
+  dialect: 'sqlite' | 'mysql',
+): Promise<void> {
   const p = e.payload as Record<string, unknown>;
   const key = Number(p.userTaskKey);
   const at = Date.parse(e.timestamp);
@@ -34,7 +39,10 @@ async function apply(e: HistoryEvent, caseId: number | null, sql: Sql): Promise<
               source: string;
               urgency: string;
               case_no: string;
-            }>('SELECT town_id, category_id, source, urgency, case_no FROM cases WHERE id = ?', [caseId])
+              accepted_at: number | string | null;
+            }>('SELECT town_id, category_id, source, urgency, case_no, accepted_at FROM cases WHERE id = ?', [
+              caseId,
+            ])
           )[0]
         : undefined;
       await sql.run(
@@ -64,6 +72,7 @@ async function apply(e: HistoryEvent, caseId: number | null, sql: Sql): Promise<
           groups.flatMap((g) => [key, g]),
         );
       }
+      if (caseId != null) await addParties(sql, dialect, caseId, info?.accepted_at ?? null, groups);
       return;
     }
     case 'USER_TASK_ASSIGNED':
@@ -89,6 +98,13 @@ async function apply(e: HistoryEvent, caseId: number | null, sql: Sql): Promise<
             groups.flatMap((g) => [key, g]),
           );
         }
+        if (caseId != null) {
+          const c = await sql.all<{ accepted_at: number | string | null }>(
+            'SELECT accepted_at FROM cases WHERE id = ?',
+            [caseId],
+          );
+          await addParties(sql, dialect, caseId, c[0]?.accepted_at ?? null, groups);
+        }
       }
       return;
     }
@@ -97,12 +113,39 @@ async function apply(e: HistoryEvent, caseId: number | null, sql: Sql): Promise<
         "UPDATE task SET state = 'COMPLETED', completed_at = ?, action = ?, completed_by = ? WHERE user_task_key = ?",
         [at, (p.action as string | null) ?? null, e.actor ?? null, key],
       );
+      await sql.run('UPDATE task_candidate SET open = 0 WHERE user_task_key = ?', [key]);
       return;
     case 'USER_TASK_CANCELED':
       await sql.run(
         "UPDATE task SET state = 'CANCELED', completed_at = ? WHERE user_task_key = ? AND state = 'CREATED'",
         [at, key],
       );
+      await sql.run('UPDATE task_candidate SET open = 0 WHERE user_task_key = ?', [key]);
       return;
   }
+}
+
+/**
+ * Records the units a task of the case is offered to (`unit:<id>:<role>` groups) in `case_party`, which the
+ * case scope reads ("offered to my unit", migration 0008). A unit already there stays as it is.
+ */
+async function addParties(
+  sql: Sql,
+  dialect: 'sqlite' | 'mysql',
+  caseId: number,
+  acceptedAt: number | string | null,
+  groups: readonly string[],
+): Promise<void> {
+  const units = [...new Set(groups.map((g) => /^unit:(\d+):/.exec(g)?.[1]).filter((u) => u != null))].map(
+    Number,
+  );
+  if (units.length === 0) return;
+  const values = units.map(() => '(?, ?, ?)').join(', ');
+  const params = units.flatMap((u) => [u, caseId, acceptedAt == null ? null : Number(acceptedAt)]);
+  await sql.run(
+    dialect === 'sqlite'
+      ? `INSERT INTO case_party (unit_id, case_id, accepted_at) VALUES ${values} ON CONFLICT DO NOTHING`
+      : `INSERT INTO case_party (unit_id, case_id, accepted_at) VALUES ${values} ON DUPLICATE KEY UPDATE case_id = case_id`,
+    params,
+  );
 }

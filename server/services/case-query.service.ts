@@ -1,9 +1,10 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { maskPhone } from '../../common/mask.ts';
+import { directSql } from '../../db/sequelize-sql.ts';
 import { NotFoundError } from '../../common/errors.ts';
 import type { Principal } from './auth.service.ts';
 import type { CaseView, TimelineEntry } from '../schemas/views.ts';
-import { caseScope } from './scope.service.ts';
+import { OFFERED_TO_UNIT, type SqlScope, caseScope, caseScopeBranches } from './scope.service.ts';
 
 export type { CaseView, TimelineEntry };
 
@@ -63,18 +64,27 @@ const COLUMNS = 'c.*, cat.name AS category_name';
 const CASE_NO = /^YZ\d{14,}$/i;
 const FROM = 'cases c LEFT JOIN category cat ON cat.id = c.category_id';
 
-/** Searches the cases in the user's scope, newest first. */
+/** Counts stop here: beyond it the API says "more than 10 000" (`totalCapped`) instead of counting on. */
+export const COUNT_CAP = 10_000;
+
+const NEWEST = 'ORDER BY c.accepted_at DESC, c.id DESC';
+
+/**
+ * Searches the cases in the user's scope, newest first. Each branch of the scope (scope.service.ts) gives its
+ * newest `page × pageSize` matches in the order of its index, and the page is cut from their union: every
+ * branch reads a few index entries, where one OR of all of them read every case (migration 0008). The total
+ * is counted to COUNT_CAP.
+ */
 export async function searchCases(
   sequelize: Sequelize,
   p: Principal,
   q: CaseQuery,
-): Promise<{ items: CaseView[]; total: number }> {
-  const scope = caseScope(p);
-  const where = [scope.where];
-  const params = [...scope.params];
+): Promise<{ items: CaseView[]; total: number; totalCapped: boolean }> {
+  const filters: string[] = [];
+  const filterParams: unknown[] = [];
   const add = (clause: string, ...values: unknown[]): void => {
-    where.push(clause);
-    params.push(...values);
+    filters.push(clause);
+    filterParams.push(...values);
   };
   if (q.status) add('c.status = ?', q.status);
   if (q.townId != null) add('c.town_id = ?', q.townId);
@@ -87,21 +97,92 @@ export async function searchCases(
     add('c.case_no = ?', q.q.toUpperCase());
   } else if (q.q) {
     // '!' escapes LIKE's wildcards on both SQLite (no default escape) and MySQL.
-    where.push("(c.case_no = ? OR c.description LIKE ? ESCAPE '!')");
-    params.push(q.q, `%${q.q.replace(/[%_!]/g, (m) => `!${m}`)}%`);
+    add(
+      "(c.case_no = ? OR c.description LIKE ? ESCAPE '!')",
+      q.q,
+      `%${q.q.replace(/[%_!]/g, (m) => `!${m}`)}%`,
+    );
   }
-  const whereSql = where.join(' AND ');
-  const [rows, count] = await Promise.all([
-    sequelize.query<Record<string, unknown>>(
-      `SELECT ${COLUMNS} FROM ${FROM} WHERE ${whereSql} ORDER BY c.accepted_at DESC, c.id DESC LIMIT ${q.pageSize} OFFSET ${(q.page - 1) * q.pageSize}`,
-      { replacements: params, type: QueryTypes.SELECT },
-    ),
-    sequelize.query<{ n: number }>(`SELECT COUNT(*) AS n FROM cases c WHERE ${whereSql}`, {
-      replacements: params,
-      type: QueryTypes.SELECT,
-    }),
-  ]);
-  return { items: rows.map(toView), total: Number(count[0].n) };
+  const sql = directSql(sequelize);
+  const offset = (q.page - 1) * q.pageSize;
+  const branches = caseScopeBranches(p);
+  if (!branches) {
+    const where = filters.length > 0 ? filters.join(' AND ') : '1 = 1';
+    const [rows, count] = await Promise.all([
+      sql.all<Record<string, unknown>>(
+        `SELECT ${COLUMNS} FROM ${FROM} WHERE ${where} ${NEWEST} LIMIT ${q.pageSize} OFFSET ${offset}`,
+        filterParams,
+      ),
+      sql.all<{ n: number | string }>(
+        `SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM cases c WHERE ${where} LIMIT ${COUNT_CAP + 1}) capped`,
+        filterParams,
+      ),
+    ]);
+    return page(rows, Number(count[0].n));
+  }
+  const parts = branches.map((b) => branchSql(b, filters));
+  const paramsOf = (i: number): unknown[] => [...branches[i].params, ...filterParams];
+  const params = branches.flatMap((_, i) => paramsOf(i));
+  const newest = parts.map(
+    (part, i) => `SELECT * FROM (${part.sql} ${part.order} LIMIT ${offset + q.pageSize}) b${i}`,
+  );
+  // From the merged keys to the rows, in that order (CROSS JOIN / STRAIGHT_JOIN: see task.service inbox).
+  const join = sql.dialect === 'sqlite' ? 'CROSS JOIN' : 'STRAIGHT_JOIN';
+  const rows = sql.all<Record<string, unknown>>(
+    `SELECT ${COLUMNS} FROM (${newest.join(' UNION ')}) x ${join} cases c ON c.id = x.id
+      LEFT JOIN category cat ON cat.id = c.category_id ${NEWEST} LIMIT ${q.pageSize} OFFSET ${offset}`,
+    params,
+  );
+  rows.catch(() => undefined); // awaited below; a failing count must not leave it unhandled
+  // The count: when the first branch (the unit's territory or what it handles) alone passes the cap, the
+  // union cannot be smaller, and de-duplicating 10 000 ids of every branch is what would cost.
+  const capped = parts.map((part, i) => `SELECT id FROM (${part.sql} LIMIT ${COUNT_CAP + 1}) k${i}`);
+  const first = await sql.all<{ n: number | string }>(
+    `SELECT COUNT(*) AS n FROM (${capped[0]}) capped`,
+    paramsOf(0),
+  );
+  const n =
+    Number(first[0].n) > COUNT_CAP || capped.length === 1
+      ? Number(first[0].n)
+      : Number(
+          (
+            await sql.all<{ n: number | string }>(
+              `SELECT COUNT(*) AS n FROM (${capped.join(' UNION ')} LIMIT ${COUNT_CAP + 1}) capped`,
+              params,
+            )
+          )[0].n,
+        );
+  return page(await rows, n);
+}
+
+function page(
+  rows: Record<string, unknown>[],
+  n: number,
+): { items: CaseView[]; total: number; totalCapped: boolean } {
+  return { items: rows.map(toView), total: Math.min(n, COUNT_CAP), totalCapped: n > COUNT_CAP };
+}
+
+/** One branch of the scope with the filters: its matching ids, and the order its index gives them in. */
+function branchSql(b: SqlScope, filters: readonly string[]): { sql: string; order: string } {
+  if (b.where !== OFFERED_TO_UNIT) {
+    return {
+      sql: `SELECT c.id, c.accepted_at FROM cases c WHERE ${[b.where, ...filters].join(' AND ')}`,
+      order: NEWEST,
+    };
+  }
+  if (filters.length === 0) {
+    // Driven from the unit's range of case_party (unit_id, accepted_at, case_id), newest first.
+    return {
+      sql: 'SELECT c.id, c.accepted_at FROM case_party cp CROSS JOIN cases c ON c.id = cp.case_id WHERE cp.unit_id = ?',
+      order: 'ORDER BY cp.accepted_at DESC, cp.case_id DESC',
+    };
+  }
+  // With filters, from the cases the filters' indexes find, each checked against case_party's key: a town
+  // was offered nearly all of its ~100 000 cases, and reading them all to find the handling ones is slower.
+  return {
+    sql: `SELECT c.id, c.accepted_at FROM cases c WHERE EXISTS (SELECT 1 FROM case_party cp WHERE cp.unit_id = ? AND cp.case_id = c.id) AND ${filters.join(' AND ')}`,
+    order: NEWEST,
+  };
 }
 
 /** A case in the user's scope with its timeline; a case outside the scope is "not found" (nothing leaks). */

@@ -13,41 +13,44 @@ export function hasRole(p: Principal, ...roles: Role[]): boolean {
 }
 
 /**
- * Which cases a user may see (属地管理): the city centre and auditors and leaders at the city see every case;
- * a town centre its town's; a department or joint team the cases it handles or was offered; a village station
- * its village's and the ones it handles; a grid worker those in their grids and their own reports.
+ * Which cases a user may see (属地管理), as the branches of an OR, each a WHERE fragment on `cases c` that an
+ * index ending in (accepted_at, id) serves (migration 0008), or null when the user sees every case: the city
+ * centre and auditors and leaders at the city. A town centre sees its town's cases; a village station its
+ * village's and the ones it handles; a department or joint team the ones it handles; a grid worker those in
+ * their grids; everyone the cases they filed and every case a task of which was offered to their unit.
  */
-export function caseScope(p: Principal): SqlScope {
+export function caseScopeBranches(p: Principal): SqlScope[] | null {
   const unit = p.orgUnit;
-  if (unit.level === 'city' && unit.kind === 'centre') return { where: '1 = 1', params: [] };
-  if (hasRole(p, 'auditor', 'leader') && unit.level === 'city') return { where: '1 = 1', params: [] };
-  const offered =
-    'EXISTS (SELECT 1 FROM task t JOIN task_candidate tc ON tc.user_task_key = t.user_task_key WHERE t.case_id = c.id AND tc.group_name IN (' +
-    p.groups.map(() => '?').join(', ') +
-    '))';
-  const parts: string[] = [];
-  const params: unknown[] = [];
+  if (unit.level === 'city' && unit.kind === 'centre') return null;
+  if (hasRole(p, 'auditor', 'leader') && unit.level === 'city') return null;
+  const branches: SqlScope[] = [];
   if (unit.kind === 'centre' && unit.level === 'town') {
-    parts.push('c.town_id = ?');
-    params.push(unit.id);
+    branches.push({ where: 'c.town_id = ?', params: [unit.id] });
   } else if (unit.kind === 'station') {
-    parts.push('c.village_id = ?', 'c.handling_unit_id = ?');
-    params.push(unit.id, unit.id);
+    branches.push({ where: 'c.village_id = ?', params: [unit.id] });
+    branches.push({ where: 'c.handling_unit_id = ?', params: [unit.id] });
   } else {
-    parts.push('c.handling_unit_id = ?');
-    params.push(unit.id);
+    branches.push({ where: 'c.handling_unit_id = ?', params: [unit.id] });
   }
   if (hasRole(p, 'grid_worker') && p.gridIds.length > 0) {
-    parts.push(`c.grid_id IN (${p.gridIds.map(() => '?').join(', ')})`);
-    params.push(...p.gridIds);
+    branches.push({ where: `c.grid_id IN (${p.gridIds.map(() => '?').join(', ')})`, params: [...p.gridIds] });
   }
-  parts.push('c.created_by = ?');
-  params.push(p.userId);
-  if (p.groups.length > 0) {
-    parts.push(offered);
-    params.push(...p.groups);
-  }
-  return { where: `(${parts.join(' OR ')})`, params };
+  branches.push({ where: 'c.created_by = ?', params: [p.userId] });
+  branches.push({ where: OFFERED_TO_UNIT, params: [unit.id] });
+  return branches;
+}
+
+/** "A task of the case was offered to my unit": `case_party`, kept by the task-projection exporter. */
+export const OFFERED_TO_UNIT = 'c.id IN (SELECT cp.case_id FROM case_party cp WHERE cp.unit_id = ?)';
+
+/** The scope as one WHERE fragment on `cases c` (for a few rows: a case's detail, its attachments). */
+export function caseScope(p: Principal): SqlScope {
+  const branches = caseScopeBranches(p);
+  if (!branches) return { where: '1 = 1', params: [] };
+  return {
+    where: `(${branches.map((b) => b.where).join(' OR ')})`,
+    params: branches.flatMap((b) => b.params),
+  };
 }
 
 /** True when the case (a row with its place and handler) is in the user's scope, checked without SQL. */

@@ -75,26 +75,29 @@ export async function inbox(
   p: Principal,
   q: InboxQuery,
 ): Promise<{ items: InboxItem[]; total: number }> {
-  const where: string[] = ["t.state = 'CREATED'"];
+  // The candidates: a group's open tasks through task_candidate_open (migration 0007) and the tasks assigned to
+  // the user through task_assignee; only those rows of task are then read, filtered and sorted.
+  const branches: string[] = [];
   const params: unknown[] = [];
+  if (q.view !== 'mine' && p.groups.length > 0) {
+    branches.push(
+      `SELECT tc.user_task_key AS k FROM task_candidate tc WHERE tc.group_name IN (${p.groups.map(() => '?').join(', ')}) AND tc.open = 1`,
+    );
+    params.push(...p.groups);
+  }
+  if (q.view !== 'groups') {
+    branches.push("SELECT a.user_task_key AS k FROM task a WHERE a.state = 'CREATED' AND a.assignee = ?");
+    params.push(p.username);
+  }
+  if (branches.length === 0) return { items: [], total: 0 };
+  const where: string[] = ["t.state = 'CREATED'"];
   const add = (clause: string, ...values: unknown[]): void => {
     where.push(clause);
     params.push(...values);
   };
-  const offered =
-    p.groups.length > 0
-      ? `EXISTS (SELECT 1 FROM task_candidate tc WHERE tc.user_task_key = t.user_task_key AND tc.group_name IN (${p.groups.map(() => '?').join(', ')}))`
-      : '1 = 0';
-  if (q.view === 'mine') {
-    where.push('t.assignee = ?');
-    params.push(p.username);
-  } else if (q.view === 'groups') {
-    where.push('t.assignee IS NULL', offered);
-    params.push(...p.groups);
-  } else {
-    where.push(`(t.assignee = ? OR (t.assignee IS NULL AND ${offered}))`);
-    params.push(p.username, ...p.groups);
-  }
+  if (q.view === 'mine') add('t.assignee = ?', p.username);
+  else if (q.view === 'groups') add('t.assignee IS NULL');
+  else add('(t.assignee = ? OR t.assignee IS NULL)', p.username);
   const now = deps.clock.now();
   if (q.townId != null) add('t.town_id = ?', q.townId);
   if (q.categoryId != null) add('t.category_id = ?', q.categoryId);
@@ -106,15 +109,19 @@ export async function inbox(
     q.sort === 'due'
       ? 'CASE WHEN t.due_at IS NULL THEN 1 ELSE 0 END, t.due_at, t.user_task_key'
       : 't.created_at DESC, t.user_task_key DESC';
-  const whereSql = where.join(' AND ');
   // Bound parameters on the driver: the statement text is the same for every user (SQLite keeps it prepared).
   const sql = directSql(deps.sequelize);
+  // From the candidates to task, in that order: left to itself SQLite's planner (no statistics) reads every
+  // open task and probes the candidates, 35 ms instead of 1 at a year of cases. CROSS JOIN (SQLite) and
+  // STRAIGHT_JOIN (MySQL) keep the order written.
+  const join = sql.dialect === 'sqlite' ? 'CROSS JOIN' : 'STRAIGHT_JOIN';
+  const from = `(${branches.join(' UNION ')}) x ${join} task t ON t.user_task_key = x.k WHERE ${where.join(' AND ')}`;
   const [rows, count] = await Promise.all([
     sql.all<TaskRow>(
-      `SELECT t.* FROM task t WHERE ${whereSql} ORDER BY ${order} LIMIT ${q.pageSize} OFFSET ${(q.page - 1) * q.pageSize}`,
+      `SELECT t.* FROM ${from} ORDER BY ${order} LIMIT ${q.pageSize} OFFSET ${(q.page - 1) * q.pageSize}`,
       params,
     ),
-    sql.all<{ n: number }>(`SELECT COUNT(*) AS n FROM task t WHERE ${whereSql}`, params),
+    sql.all<{ n: number }>(`SELECT COUNT(*) AS n FROM ${from}`, params),
   ]);
   return { items: rows.map(toItem), total: Number(count[0].n) };
 }

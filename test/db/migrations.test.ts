@@ -7,7 +7,7 @@ test('every migration can be undone to an empty schema and done again', async (t
   t.teardown(() => db.close());
   const migrator = createMigrator(db.sequelize);
   const applied = (await migrator.executed()).map((m) => m.name);
-  t.true(applied.includes('20261128-0006-query-indexes'));
+  t.true(applied.includes('20261128-0008-case-party'));
 
   await migrator.down({ to: 0 });
   t.deepEqual(await migrator.executed(), []);

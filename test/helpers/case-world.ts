@@ -76,8 +76,9 @@ export async function createCaseWorld(): Promise<CaseWorld> {
   const clock = new ManualClock(Date.UTC(2026, 2, 2, 1, 0, 0));
   const engine = new EmbeddedEngine({ sequelize: db.sequelize, clock, schedulerIntervalMs: 0 });
   const caseKeys = new CaseKeys();
-  engine.addExporter(taskProjectionExporter(caseKeys));
-  engine.addExporter(auditExporter(caseKeys, db.sequelize.getDialect() === 'sqlite' ? 'sqlite' : 'mysql'));
+  const dialect = db.sequelize.getDialect() === 'sqlite' ? 'sqlite' : 'mysql';
+  engine.addExporter(taskProjectionExporter(caseKeys, dialect));
+  engine.addExporter(auditExporter(caseKeys, dialect));
   await engine.start();
   const resources = [
     ...readdirSync(PROCESSES)
