@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Express } from 'express';
+import { compress } from './http/compress.ts';
 import type { HttpDeps } from './http/deps.ts';
 import { openApiDocument } from './http/openapi.ts';
 import { notFoundHandler, problemHandler } from './http/problem.ts';
@@ -17,11 +18,19 @@ const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
+/** Where the app finds what is not in its dependencies. */
+export interface AppOptions {
+  /** The built web app; default dist/web (tests serve a build of their own). */
+  webDistDir?: string;
+}
+
 /** The Express application: the API under /api, health, and the web app. */
-export function createApp(deps: HttpDeps): Express {
+export function createApp(deps: HttpDeps, options: AppOptions = {}): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestLog(deps.log));
+  // Before every route, so that API JSON and the web app's assets alike go out gzipped when asked.
+  app.use(compress());
   app.use(express.json({ limit: '2mb' }));
 
   app.get('/health', (_req, res) => {
@@ -39,7 +48,7 @@ export function createApp(deps: HttpDeps): Express {
   app.use(referenceRoutes(deps));
 
   // The web app (built into dist/web by `npm run build:web`; `npm start` builds it when it is stale).
-  app.use(webRoutes({ distDir: path.join(import.meta.dirname, '..', 'dist', 'web') }));
+  app.use(webRoutes({ distDir: options.webDistDir ?? path.join(import.meta.dirname, '..', 'dist', 'web') }));
 
   app.use(notFoundHandler);
   app.use(problemHandler(deps.log));

@@ -47,7 +47,7 @@ import {
   UserViewSchema,
 } from '../schemas/reference.schema.ts';
 import { LoginSchema } from './routes/auth.routes.ts';
-import { CaseSearchSchema } from './routes/case.routes.ts';
+import { CaseAuditSchema, CaseSearchSchema } from './routes/case.routes.ts';
 import { CompleteSchema, InboxSchema } from './routes/task.routes.ts';
 
 /** One documented operation of the API. The test in test/server/openapi.test.ts holds this list and the routers equal. */
@@ -125,7 +125,11 @@ export const OPERATIONS: Operation[] = [
     summary: '案件查询: search the cases in your scope',
     roles: 'signed-in (scoped: city centre all, a town its own, a unit what it handles)',
     query: CaseSearchSchema,
-    success: { status: 200, description: '{ items, total, page, pageSize }' },
+    success: {
+      status: 200,
+      description:
+        '{ items, total, totalCapped }: newest first; total counts to 10 000, then totalCapped is true',
+    },
     errors: [400],
   },
   {
@@ -144,6 +148,17 @@ export const OPERATIONS: Operation[] = [
     summary: "The history events of the case's process instance, in order (for replay)",
     roles: 'signed-in (scoped)',
     success: { status: 200, description: '{ processInstance, events }' },
+    errors: [400, 404],
+  },
+  {
+    method: 'get',
+    path: '/api/cases/:id/audit',
+    tag: 'cases',
+    summary:
+      "The case's audit chain (审计链) verified from its first record, and its records without payloads (for replay)",
+    roles: 'signed-in (scoped)',
+    response: CaseAuditSchema,
+    success: { status: 200, description: '{ verification, records, truncated }' },
     errors: [400, 404],
   },
   {

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { Sequelize } from 'sequelize';
 import { maskPersonalData } from '../../common/mask.ts';
+import { sequelizeSql } from '../../db/sequelize-sql.ts';
 
 /** The SQL an audit append runs on: the caller's transaction (an engine exporter's, or a service's). */
 export interface AuditSql {
@@ -290,4 +292,55 @@ export async function verifyAudit(
     }
   }
   return { ok: true, records, chains };
+}
+
+/** At most this many audit records are listed (the verification still walks the whole chain). */
+const AUDIT_RECORDS_MAX = 5000;
+
+/** One audit record as the replay lists it: no payload, the hash shortened to 12 hex digits. */
+export interface AuditRecordView {
+  chainSeq: number;
+  at: string;
+  actor: string;
+  action: string;
+  entityType: string;
+  entityId: string | null;
+  hash: string;
+}
+
+/** The case's audit chain `case:<id>`: verified from its first record, and listed without payloads. */
+export async function caseAuditTrail(
+  sequelize: Sequelize,
+  caseId: number,
+): Promise<{
+  verification: AuditVerification;
+  records: AuditRecordView[];
+  truncated: boolean;
+}> {
+  const sql = sequelizeSql(sequelize);
+  const chain = `case:${caseId}`;
+  const verification = await verifyAudit(sql, { chain });
+  const rows = await sql.all<{
+    chain_seq: number | string;
+    at: number | string;
+    actor: string;
+    action: string;
+    entity_type: string;
+    entity_id: string | null;
+    hash: string;
+  }>(
+    'SELECT chain_seq, at, actor, action, entity_type, entity_id, hash FROM audit_log WHERE chain = ? ORDER BY chain_seq LIMIT ?',
+    [chain, AUDIT_RECORDS_MAX + 1],
+  );
+  const records = rows.slice(0, AUDIT_RECORDS_MAX).map((r) => ({
+    chainSeq: Number(r.chain_seq),
+    at: new Date(Number(r.at)).toISOString(),
+    actor: r.actor,
+    action: r.action,
+    entityType: r.entity_type,
+    entityId: r.entity_id == null ? null : String(r.entity_id),
+    hash: r.hash.slice(0, 12),
+  }));
+  // Payloads are left out; an actor or id that is a phone number is masked as everywhere else.
+  return { verification, records: maskPersonalData(records), truncated: rows.length > AUDIT_RECORDS_MAX };
 }

@@ -7,6 +7,8 @@ interface Component {
   key?: string;
   label?: string;
   values?: { value: unknown }[];
+  /** Dynamic choices: the data variable holding `{ label, value }[]` (the API supplies them per task). */
+  valuesKey?: string;
   validate?: {
     required?: boolean;
     minLength?: number;
@@ -24,8 +26,9 @@ const empty = (v: unknown): boolean =>
 
 /**
  * Checks submitted form data against a Camunda form (form-js schema) as the form-js viewer would: fields
- * hidden by their FEEL condition are skipped, required fields must be filled, static choices must be one of
- * theirs, lengths and bounds hold. Returns the problems, each naming `variables.<key>`.
+ * hidden by their FEEL condition are skipped, required fields must be filled, a choice must be one of its
+ * field's (static `values`, or the list its `valuesKey` names in `data`: a dispatch goes only to a unit the task
+ * offers), lengths and bounds hold. Returns the problems, each naming `variables.<key>`.
  */
 export function validateFormData(
   schema: { components?: Component[] },
@@ -53,14 +56,23 @@ export function validateFormData(
         problems.push({ field, message: `${name} must be true or false` });
         continue;
       }
-      if (
-        (c.type === 'radio' || c.type === 'select') &&
-        c.values &&
-        !c.values.some((o) => o.value === value)
-      ) {
+      const choices =
+        c.values ??
+        (c.valuesKey && Array.isArray(data[c.valuesKey])
+          ? (data[c.valuesKey] as { value: unknown }[])
+          : undefined);
+      const offered = (x: unknown): boolean => choices!.some((o) => o.value === x);
+      if ((c.type === 'radio' || c.type === 'select') && choices && !offered(value)) {
         problems.push({
           field,
-          message: `${name} must be one of ${c.values.map((o) => String(o.value)).join(', ')}`,
+          message: `${name} must be one of ${choices.map((o) => String(o.value)).join(', ')}`,
+        });
+        continue;
+      }
+      if (c.type === 'checklist' && choices && (!Array.isArray(value) || !value.every(offered))) {
+        problems.push({
+          field,
+          message: `${name} must be a list of ${choices.map((o) => String(o.value)).join(', ')}`,
         });
         continue;
       }

@@ -307,7 +307,15 @@ export async function completeTask(
     const schema = JSON.parse((await deps.engine.getForm(task.formKey)).schema) as Parameters<
       typeof validateFormData
     >[0];
-    const problems = validateFormData(schema, data);
+    // The dynamic choices (units to dispatch to, categories) as the task offers them now, for the check only.
+    // Last, so that a client cannot send choices of its own.
+    const processVariables = Object.fromEntries(
+      (await deps.engine.getVariables(task.processInstanceKey))
+        .filter((v) => v.scopeKey === task.processInstanceKey)
+        .map((v) => [v.name, v.value]),
+    );
+    const choices = await formOptions(deps, task, processVariables);
+    const problems = validateFormData(schema, { ...data, ...choices });
     if (problems.length > 0) {
       throw new InvalidArgumentError(
         'FORM_INVALID',

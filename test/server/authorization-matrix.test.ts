@@ -84,6 +84,13 @@ const ROWS: Row[] = [
     ...IN_CASE_SCOPE,
   },
   {
+    name: 'case audit trail',
+    method: 'GET',
+    path: (c) => `/api/cases/${c.id}/audit`,
+    perCase: true,
+    ...IN_CASE_SCOPE,
+  },
+  {
     name: 'task detail (the town dispatch task)',
     method: 'GET',
     path: (c) => `/api/tasks/${c.taskKey}`,

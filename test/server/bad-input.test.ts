@@ -205,6 +205,45 @@ test.serial('completing with a form that misses a required field names it; nothi
   t.deepEqual(await written(), before);
 });
 
+test.serial(
+  'dispatching to a unit the task does not offer names the field, even with a forged list; nothing written',
+  async (t) => {
+    const filed = await w.file({
+      source: 'hotline_12345',
+      sourceTicketId: 'bad-dispatch-1',
+      description: '小区门口垃圾堆放三天无人清运',
+      categoryCode: '06001',
+    });
+    await w.settle();
+    await w.completeTask(filed.id, 'register', 'register', {
+      categoryCode: '06001',
+      urgency: 'normal',
+      majorEmergency: false,
+    });
+    const [task] = await w.openTasks(filed.id);
+    t.is(task.elementId, 'dispatch-city');
+    const station = await w.models.OrgUnit.findOne({ where: { kind: 'station' } });
+    await api(w, dispatcher, 'POST', `/api/tasks/${task.userTaskKey}/claim`);
+    const before = await written();
+    const res = await api<Problem>(w, dispatcher, 'POST', `/api/tasks/${task.userTaskKey}/complete`, {
+      action: 'dispatch',
+      variables: {
+        dispatchUnitKind: 'town',
+        dispatchUnitId: station!.get('id'),
+        dispatchOptions: [{ label: '伪造', value: station!.get('id') }],
+      },
+    });
+    t.is(res.status, 400);
+    t.is(res.body.code, 'FORM_INVALID');
+    t.deepEqual(
+      res.body.errors?.map((e) => e.field),
+      ['body.variables.dispatchUnitId'],
+    );
+    t.deepEqual(await taskState(task.userTaskKey), { state: 'CREATED', assignee: 'city.dispatcher' });
+    t.deepEqual(await written(), before);
+  },
+);
+
 test.serial('a task key that is not one is a 400; an unknown one a 404', async (t) => {
   const bad = await api<Problem>(w, dispatcher, 'POST', '/api/tasks/12abc/claim');
   t.is(bad.status, 400);

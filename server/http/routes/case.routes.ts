@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ForbiddenError } from '../../../common/errors.ts';
 import { CASE_SOURCES } from '../../../db/models/case.model.ts';
 import { IntakeSchema } from '../../schemas/case.schema.ts';
+import { caseAuditTrail } from '../../services/audit.service.ts';
 import { caseDetail, searchCases } from '../../services/case-query.service.ts';
 import { createCase } from '../../services/case.service.ts';
 import { hasRole } from '../../services/scope.service.ts';
@@ -25,7 +26,34 @@ export const CaseSearchSchema = z.object({
 
 const IdParams = z.object({ id: z.coerce.number().int().positive() });
 
-/** Intake, search, detail and history of cases. */
+/** One audit record as the replay lists it: no payload, the hash shortened. */
+const AuditRecordViewSchema = z.object({
+  chainSeq: z.number().int(),
+  at: z.iso.datetime(),
+  actor: z.string(),
+  action: z.string(),
+  entityType: z.string(),
+  entityId: z.string().nullable(),
+  /** The first 12 hex digits of the record's SHA-256. */
+  hash: z.string(),
+});
+
+/** `GET /api/cases/:id/audit` response: the case's audit chain (审计链), verified, and its records in order. */
+export const CaseAuditSchema = z.object({
+  verification: z.object({
+    ok: z.boolean(),
+    records: z.number().int(),
+    chains: z.number().int(),
+    broken: z
+      .object({ seq: z.number().int(), chain: z.string(), chainSeq: z.number().int(), reason: z.string() })
+      .optional(),
+  }),
+  records: z.array(AuditRecordViewSchema),
+  /** True when the chain has more records than are listed. */
+  truncated: z.boolean(),
+});
+
+/** Intake, search, detail, history and audit trail of cases. */
 export function caseRoutes(deps: HttpDeps): Router {
   const router = Router();
   const auth = requireAuth(deps);
@@ -70,6 +98,13 @@ export function caseRoutes(deps: HttpDeps): Router {
     const history = key ? await deps.engine.getHistory(key) : [];
     const instance = key ? await deps.engine.getProcessInstance(key) : null;
     res.json({ processInstance: instance, events: history });
+  });
+
+  router.get('/api/cases/:id/audit', auth, async (req, res) => {
+    const { id } = parseInput(IdParams, req.params, 'params');
+    // Scoped like the case: outside one's scope this is the same 404 as a case that does not exist.
+    await caseDetail(deps.sequelize, principal(req), id);
+    res.json(await caseAuditTrail(deps.sequelize, id));
   });
 
   return router;

@@ -1,0 +1,103 @@
+import test from 'ava';
+import { type CaseWorld, createCaseWorld } from '../helpers/case-world.ts';
+import { api } from '../helpers/http.ts';
+
+// GET /api/cases/:id/audit: the case's audit chain (审计链) for the replay page, verified on every read, so
+// that a record changed in the database behind the application's back is named.
+
+interface AuditBody {
+  verification: {
+    ok: boolean;
+    records: number;
+    chains: number;
+    broken?: { seq: number; chain: string; chainSeq: number; reason: string };
+  };
+  records: {
+    chainSeq: number;
+    at: string;
+    actor: string;
+    action: string;
+    entityType: string;
+    entityId: string | null;
+    hash: string;
+  }[];
+  truncated: boolean;
+}
+
+let w: CaseWorld;
+test.before(async () => {
+  w = await createCaseWorld();
+});
+test.after.always(() => w?.close());
+
+/** A hotline case registered by the city centre (the workers have run); without a location, so no merging. */
+async function registeredCase(): Promise<{ id: number }> {
+  const filed = await w.file({
+    source: 'hotline_12345',
+    reporterName: '王先生',
+    reporterPhone: '13812345678',
+    description: '小区门口垃圾堆放三天无人清运，联系 13812345678',
+    categoryCode: '06001',
+  });
+  await w.completeTask(filed.id, 'register', 'register', { categoryCode: '06001', urgency: 'normal' });
+  return filed;
+}
+
+test.serial('a fresh case’s chain verifies, and lists its records in order without payloads', async (t) => {
+  // Given a registered case
+  const c = await registeredCase();
+
+  // When an auditor reads its audit trail
+  const res = await api<AuditBody>(w, await w.signIn('city.auditor'), 'GET', `/api/cases/${c.id}/audit`);
+
+  // Then the chain is intact and every record is listed, from 1 without a gap
+  t.is(res.status, 200);
+  t.like(res.body.verification, { ok: true, chains: 1 });
+  t.is(res.body.verification.records, res.body.records.length);
+  t.false(res.body.truncated);
+  t.deepEqual(
+    res.body.records.map((r) => r.chainSeq),
+    res.body.records.map((_, i) => i + 1),
+  );
+  t.like(res.body.records[0], { action: 'case.created', entityType: 'case', entityId: String(c.id) });
+  t.true(res.body.records.some((r) => r.action === 'engine.USER_TASK_COMPLETED' && r.actor === 'tester'));
+  t.true(res.body.records.every((r) => /^[0-9a-f]{12}$/.test(r.hash) && !Number.isNaN(Date.parse(r.at))));
+  t.false(JSON.stringify(res.body).includes('13812345678'), 'no phone number, no payload');
+  t.false('payload' in res.body.records[0]);
+});
+
+test.serial('a record changed in the database is named as the break of the chain', async (t) => {
+  // Given a case whose third audit record was edited with raw SQL
+  const c = await registeredCase();
+  await w.db.sequelize.query("UPDATE audit_log SET actor = 'mallory' WHERE chain = ? AND chain_seq = 3", {
+    replacements: [`case:${c.id}`],
+  });
+
+  // When its audit trail is read
+  const res = await api<AuditBody>(w, await w.signIn('city.auditor'), 'GET', `/api/cases/${c.id}/audit`);
+
+  // Then the verification fails at that record, and says why
+  t.is(res.status, 200);
+  t.false(res.body.verification.ok);
+  t.like(res.body.verification.broken, { chain: `case:${c.id}`, chainSeq: 3 });
+  t.regex(res.body.verification.broken!.reason, /hash mismatch/);
+  t.is(res.body.records.find((r) => r.chainSeq === 3)?.actor, 'mallory');
+  t.is(res.body.verification.records, 2, 'the records before the break are good');
+
+  // And another case's chain is not affected
+  const other = await registeredCase();
+  const fine = await api<AuditBody>(w, await w.signIn('city.auditor'), 'GET', `/api/cases/${other.id}/audit`);
+  t.true(fine.body.verification.ok);
+});
+
+test.serial(
+  'outside one’s scope the audit trail is the same 404 as a case that does not exist',
+  async (t) => {
+    const c = await registeredCase();
+    const h = await w.signIn('dept.chengguan.handler');
+    const hidden = await api<{ status: number; code?: string }>(w, h, 'GET', `/api/cases/${c.id}/audit`);
+    const missing = await api<{ status: number; code?: string }>(w, h, 'GET', '/api/cases/99999999/audit');
+    t.is(hidden.status, 404);
+    t.is(hidden.body.code, missing.body.code);
+  },
+);
