@@ -1,10 +1,11 @@
 // The browser walk of a case through the web app, in Debian's Chromium against the real server: a hotline call
 // filed in 受理登记 and registered and dispatched by the city centre, dispatched on by the town, handled by the
 // village station with a photo, verified by the grid worker on a phone-sized screen (who also files a report),
-// closed and called back by the city centre, and found 已办结 in 案件查询 with its timeline. Screenshots of
-// every page go to test-results/e2e/; any console error fails the test.
+// closed and called back by the city centre, and found 已办结 in 案件查询 with its timeline; after a new
+// version of the process is deployed, an auditor replays the case (流程回放) stage by stage on the version it
+// ran on. Screenshots of every page go to test-results/e2e/; any console error fails the test.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
@@ -37,6 +38,17 @@ const photo = (name: string) => ({
   mimeType: 'image/png',
   buffer: Buffer.concat([PNG, Buffer.from(name)]),
 });
+
+/**
+ * The page's `globalThis` inside `page.evaluate` (this file is type-checked without the DOM library; the
+ * function runs in the browser, so the cast must be inline, not a helper of this file).
+ */
+type PageGlobal = {
+  document: {
+    documentElement: { scrollWidth: number };
+    querySelector(selector: string): { getAttribute(name: string): string | null } | null;
+  };
+};
 
 let server: TestServer;
 let browser: Browser;
@@ -122,17 +134,70 @@ async function act(page: Page, action: string): Promise<void> {
   await page.waitForURL((u) => u.toString() !== url, { timeout: 15_000 });
 }
 
-/** Picks an option of a form-js searchable select. */
-async function pickFormSelect(page: Page, label: string, option: string): Promise<void> {
-  const field = page.locator('.fjs-form-field').filter({ has: page.locator('label', { hasText: label }) });
-  await field.locator('input').first().click();
-  await field.locator('input').first().fill(option);
-  await page.locator('.fjs-dropdownlist-item', { hasText: option }).first().click();
+/** Picks a unit in a task form's org-tree picker (a dispatch target), found by searching its name. */
+async function pickOrgUnit(page: Page, label: string, unit: string): Promise<void> {
+  const field = page.locator('.gf-org-field').filter({ has: page.locator('label', { hasText: label }) });
+  await field.locator('.ant-select').click();
+  await page.keyboard.type(unit);
+  // The popup re-aligns as the search shrinks its list (above the field, its nodes move down): click the unit
+  // once it has stopped moving.
+  const node = page.locator('.ant-select-tree-node-content-wrapper', { hasText: unit }).first();
+  for (let i = 0, last = ''; i < 30; i++) {
+    const box = JSON.stringify(await node.boundingBox());
+    if (box === last) break;
+    last = box;
+    await page.waitForTimeout(100);
+  }
+  await node.click();
+  // The picked unit shows in the picker (antd puts its name in the title of the selection).
+  await field.getByTitle(unit, { exact: true }).waitFor();
 }
 
 let caseNo = '';
+let caseUrl = '';
 
-void test('a hotline case goes from 受理登记 to 已办结 through five users', async () => {
+/** Signs a demo user in over the API (for set-up the walk does not show). */
+async function apiSession(username: string): Promise<Record<string, string>> {
+  const res = await fetch(`${server.baseUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: PASSWORD }),
+  });
+  assert.equal(res.status, 200, `sign-in of ${username}`);
+  const { token } = (await res.json()) as { token: string };
+  return { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+}
+
+/** Presses 下一步 until the replay's current step is `kind` on `elementId`. */
+async function stepTo(page: Page, kind: string, elementId: string): Promise<void> {
+  const element = page.getByTestId('replay-current-element');
+  const current = page.getByTestId('replay-current-kind');
+  for (let i = 0; i < 400; i++) {
+    if (
+      (await element.getAttribute('data-element')) === elementId &&
+      (await current.getAttribute('data-kind')) === kind
+    )
+      return;
+    const next = page.getByRole('button', { name: '下一步' });
+    assert.ok(await next.isEnabled(), `the replay ended before ${kind} ${elementId}`);
+    await next.click();
+  }
+  assert.fail(`no step ${kind} ${elementId}`);
+}
+
+/** The replay marker classes on a diagram element (bpmn-js puts its id on the SVG group). */
+async function markersOf(page: Page, elementId: string): Promise<string[]> {
+  const cls = await page
+    .locator(`.gf-bpmn-viewer [data-element-id="${elementId}"]`)
+    .first()
+    .getAttribute('class');
+  return (cls ?? '')
+    .split(/\s+/)
+    .filter((c) => c.startsWith('replay-'))
+    .sort();
+}
+
+void test('a hotline case goes from 受理登记 to 已办结 through five users, and an auditor replays it', async () => {
   const t0 = Date.now();
 
   // The login page, cold.
@@ -198,7 +263,7 @@ void test('a hotline case goes from 受理登记 to 已办结 through five users
     // 一级分拨 to 真州镇.
     await openTask(page, caseNo, '一级分拨');
     await page.getByText('镇（园区）网格化服务管理中心', { exact: true }).click();
-    await pickFormSelect(page, '分拨单位', '真州镇');
+    await pickOrgUnit(page, '分拨单位', '真州镇');
     await shot(page, '06-task-dispatch-city');
     await act(page, 'dispatch');
   }
@@ -210,7 +275,7 @@ void test('a hotline case goes from 受理登记 to 已办结 through five users
     await openTask(page, caseNo, '二级分拨', '07-inbox-town');
     await page.getByTestId('task-actions').locator('[data-action="dispatch"]').click();
     await page.locator('.fjs-form-field-error').first().waitFor();
-    await pickFormSelect(page, '处置单位', '胥浦社区');
+    await pickOrgUnit(page, '处置单位', '胥浦社区');
     await shot(page, '08-task-dispatch-town');
     await act(page, 'dispatch');
   }
@@ -305,6 +370,7 @@ void test('a hotline case goes from 受理登记 to 已办结 through five users
       await timeline.getByText(step, { exact: true }).first().waitFor();
     await page.getByTestId('case-panel').locator('.ant-image').first().waitFor();
     await shot(page, '17-case');
+    caseUrl = page.url();
 
     // English switch, kept across a reload.
     await page.getByRole('button', { name: '语言' }).click();
@@ -314,7 +380,114 @@ void test('a hotline case goes from 受理登记 to 已办结 through five users
     await shot(page, '18-case-en');
   }
 
-  for (const s of [city, town, station, worker]) await s.context.close();
+  // 6. A later version of the process is deployed; the auditor replays the closed case on the version it ran on.
+  {
+    const admin = await apiSession('city.admin');
+    const xml = readFileSync(path.join(ROOT, 'processes', 'case-lifecycle.bpmn'), 'utf8').replace(
+      '<bpmn:userTask id="close" name="结案">',
+      '<bpmn:userTask id="close" name="结案（第二版）">',
+    );
+    assert.ok(xml.includes('结案（第二版）'));
+    const deployed = await fetch(`${server.baseUrl}/api/process-definitions`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ resources: [{ name: 'case-lifecycle.bpmn', content: xml }] }),
+    });
+    assert.equal(deployed.status, 201, await deployed.text());
+  }
+  const auditor = await signIn('city.auditor');
+  {
+    const { page } = auditor;
+    const started = Date.now();
+    await page.goto(caseUrl);
+    await page.getByTestId('open-replay').click();
+    await page.waitForURL(/\/cases\/\d+\/replay$/);
+    await page.locator('.gf-bpmn-viewer[data-ready="true"]').waitFor();
+    timings['replay ready'] = Date.now() - started;
+    assert.match((await page.getByTestId('replay-version').textContent()) ?? '', /第 1 版/);
+    assert.equal(
+      await page.locator('.gf-bpmn-viewer [data-element-id="close"]').first().textContent(),
+      '结案',
+      'the diagram is the version the case ran on',
+    );
+    const audit = page.getByTestId('audit-status');
+    await audit.waitFor();
+    assert.match((await audit.textContent()) ?? '', /审计链校验通过/);
+    assert.equal(await page.getByTestId('replay-step').getAttribute('data-step'), '0');
+    assert.equal(await page.getByTestId('replay-current-kind').getAttribute('data-kind'), 'started');
+    assert.equal(await page.locator('.gf-bpmn-viewer .replay-active').count(), 0);
+    await shot(page, '19-replay-start');
+
+    // 受理: done by its worker, the element green.
+    await stepTo(page, 'completed', 'accept');
+    assert.deepEqual(await markersOf(page, 'accept'), ['replay-completed', 'replay-current']);
+    // 受理立案 reached: active, offered to the city centre, the way there marked.
+    await stepTo(page, 'activated', 'register');
+    assert.ok((await markersOf(page, 'register')).includes('replay-active'));
+    assert.ok((await markersOf(page, 'flow-not-self-handled')).includes('replay-flow'));
+    assert.deepEqual(await markersOf(page, 'flow-duplicate'), [], 'the branch not taken stays plain');
+    // 立案 by the city dispatcher, with the variables of that moment.
+    await stepTo(page, 'completed', 'register');
+    assert.equal(await page.getByTestId('replay-current-actor').textContent(), 'city.dispatcher');
+    assert.match(
+      (await page.getByTestId('replay-variables').locator('tr[data-variable="lastAction"]').textContent()) ??
+        '',
+      /register/,
+    );
+    await shot(page, '20-replay-registered');
+    await stepTo(page, 'completed', 'dispatch-town');
+    assert.equal(await page.getByTestId('replay-current-actor').textContent(), 'zhenzhou.dispatcher');
+    await stepTo(page, 'completed', 'handle');
+    assert.equal(await page.getByTestId('replay-current-actor').textContent(), 'zhenzhou.xupu.handler');
+    await stepTo(page, 'completed', 'verify');
+    assert.equal(await page.getByTestId('replay-current-actor').textContent(), 'zhenzhou.xupu.grid1');
+    assert.match(
+      (await page.getByTestId('replay-variables').locator('tr[data-variable="lastAction"]').textContent()) ??
+        '',
+      /pass/,
+    );
+    await stepTo(page, 'completed', 'close');
+    assert.ok((await markersOf(page, 'close')).includes('replay-completed'));
+    // Then 回访 is reached: the flow out of 记录结案 was taken.
+    await stepTo(page, 'activated', 'callback');
+    assert.ok((await markersOf(page, 'flow-closed')).includes('replay-flow'));
+    assert.ok((await markersOf(page, 'stage-closed')).includes('replay-completed'));
+    await shot(page, '21-replay-callback');
+
+    // The end: the end event completed, nothing active.
+    await page.getByRole('button', { name: '最后一步' }).click();
+    assert.equal(await page.getByTestId('replay-current-kind').getAttribute('data-kind'), 'ended');
+    assert.ok((await markersOf(page, 'case-closed')).includes('replay-completed'));
+    assert.equal(await page.locator('.gf-bpmn-viewer .replay-active').count(), 0);
+    const scrollWidth = await page.evaluate(
+      () => (globalThis as unknown as PageGlobal).document.documentElement.scrollWidth,
+    );
+    assert.ok(scrollWidth <= DESKTOP.width, `no horizontal scrolling at 1280×800 (${scrollWidth})`);
+    await shot(page, '22-replay-end');
+
+    // Play from the start, then pause.
+    await page.getByRole('button', { name: '第一步' }).click();
+    await page.getByTestId('replay-play').click();
+    await page.waitForFunction(
+      () =>
+        Number(
+          (globalThis as unknown as PageGlobal).document
+            .querySelector('[data-testid="replay-step"]')
+            ?.getAttribute('data-step'),
+        ) >= 2,
+    );
+    await page.getByTestId('replay-play').click();
+    const paused = await page.getByTestId('replay-step').getAttribute('data-step');
+    await page.waitForTimeout(1500);
+    assert.equal(await page.getByTestId('replay-step').getAttribute('data-step'), paused, 'paused');
+
+    // The audit records, each with its hash.
+    await page.getByRole('tab', { name: '审计记录' }).click();
+    await page.getByTestId('replay-audit').locator('tbody tr').first().waitFor();
+    await shot(page, '23-replay-audit');
+  }
+
+  for (const s of [city, town, station, worker, auditor]) await s.context.close();
   timings.total = Date.now() - t0;
   console.log(`e2e (${server.mode}): ${JSON.stringify(timings)}`);
   assert.deepEqual(consoleErrors, [], 'no console errors');

@@ -2,6 +2,7 @@
 // server's own declarations (server/schemas/views.ts: types only); the rest mirror the server's zod schemas,
 // which import server-only modules.
 import type { CaseView, InboxItem, TimelineEntry } from '../../../server/schemas/views.ts';
+import type { ReplayEvent } from '../lib/replay.ts';
 
 export type { CaseView, InboxItem, TimelineEntry };
 
@@ -19,7 +20,9 @@ export interface User {
 /** A page of rows and the total. */
 export interface Page<T> {
   items: T[];
+  /** The number of matches; the case search stops counting at 10 000 (then `totalCapped`). */
   total: number;
+  totalCapped?: boolean;
 }
 
 /** `GET /api/tasks/:key`: the engine's user task, its form (form-js JSON) and the data to fill it. */
@@ -108,4 +111,43 @@ export interface Problem {
   detail: string;
   code?: string;
   errors?: { field: string; message: string }[];
+}
+
+/** A process instance (engine/port.ts ProcessInstance). */
+export interface ProcessInstanceView {
+  processInstanceKey: string;
+  processDefinitionKey: string;
+  bpmnProcessId: string;
+  version: number;
+  state: 'ACTIVE' | 'COMPLETED' | 'TERMINATED';
+  startDate: string;
+  endDate?: string;
+  hasIncident: boolean;
+}
+
+/** `GET /api/cases/:id/history` (server/http/routes/case.routes.ts): the instance and its history events
+ * (engine/port.ts HistoryEvent, typed as the replay reads them). */
+export interface CaseHistory {
+  processInstance: ProcessInstanceView | null;
+  events: ReplayEvent[];
+}
+
+/** `GET /api/cases/:id/audit` (server/http/routes/case.routes.ts CaseAuditSchema): the case's audit chain. */
+export interface CaseAudit {
+  verification: {
+    ok: boolean;
+    records: number;
+    chains: number;
+    broken?: { seq: number; chain: string; chainSeq: number; reason: string };
+  };
+  records: {
+    chainSeq: number;
+    at: string;
+    actor: string;
+    action: string;
+    entityType: string;
+    entityId: string | null;
+    hash: string;
+  }[];
+  truncated: boolean;
 }

@@ -282,7 +282,7 @@ export default function CasesPage() {
           total: page?.total ?? 0,
           showSizeChanger: true,
           pageSizeOptions: ['20', '50', '100', '200'],
-          showTotal: (n) => t('common.total', { n }),
+          showTotal: (n) => t(page?.totalCapped ? 'common.totalCapped' : 'common.total', { n }),
           onChange: (p, s) => go({ ...filters, page: s !== filters.pageSize ? 1 : p, pageSize: s }),
         }}
         scroll={{ x: 1100 }}

@@ -17,6 +17,7 @@ import {
   Typography,
 } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
+import dayjs from 'dayjs';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useLocation, useNavigate } from 'react-router';
 import { api, errorText } from '../api/client.ts';
@@ -147,17 +148,20 @@ export default function InboxPage() {
       </Button>
     ) : null;
 
+  // Widths sum to what fits beside the menu at 1280 px (about 1050 px of table); 类别 takes the rest. Below
+  // that the table scrolls, and the action column stays pinned on the right so claim and open stay in reach.
   const columns: ColumnsType<InboxItem> = [
     {
       title: t('inbox.col.sla'),
       key: 'sla',
-      width: 140,
+      width: 132,
       render: (_, r) => <SlaBadge createdAt={r.createdAt} dueAt={r.dueAt} now={now} />,
     },
     {
       title: t('inbox.col.task'),
       key: 'task',
-      width: 110,
+      width: 104,
+      ellipsis: true,
       render: (_, r) => (
         <Space size={4}>
           <Link to={`/tasks/${r.userTaskKey}`}>{r.name ?? r.elementId}</Link>
@@ -165,7 +169,7 @@ export default function InboxPage() {
         </Space>
       ),
     },
-    { title: t('inbox.col.caseNo'), dataIndex: 'caseNo', width: 150, render: (v: string | null) => v ?? '—' },
+    { title: t('inbox.col.caseNo'), dataIndex: 'caseNo', width: 136, render: (v: string | null) => v ?? '—' },
     {
       title: t('inbox.col.category'),
       key: 'category',
@@ -175,28 +179,36 @@ export default function InboxPage() {
     {
       title: t('inbox.col.town'),
       key: 'town',
-      width: 130,
+      width: 104,
       ellipsis: true,
       render: (_, r) => ref.unitName(r.townId) || '—',
     },
-    { title: t('inbox.col.source'), key: 'source', width: 100, render: (_, r) => label('source', r.source) },
+    {
+      title: t('inbox.col.source'),
+      key: 'source',
+      width: 80,
+      ellipsis: true,
+      render: (_, r) => label('source', r.source),
+    },
     {
       title: t('inbox.col.urgency'),
       key: 'urgency',
-      width: 76,
+      width: 68,
       render: (_, r) =>
         r.urgency ? <Tag color={URGENCY_COLORS[r.urgency]}>{label('urgency', r.urgency)}</Tag> : null,
     },
     {
       title: t('inbox.col.due'),
       dataIndex: 'dueAt',
-      width: 150,
-      render: (v: string | null) => (v ? new Date(v).toLocaleString() : '—'),
+      width: 100,
+      // Month, day and time: the year is this one, and the full time is in the tooltip.
+      render: (v: string | null) =>
+        v ? <span title={new Date(v).toLocaleString()}>{dayjs(v).format('MM-DD HH:mm')}</span> : '—',
     },
     {
       title: t('inbox.col.assignee'),
       dataIndex: 'assignee',
-      width: 150,
+      width: 100,
       ellipsis: true,
       render: (v: string | null) =>
         v ? v : <Typography.Text type="secondary">{t('inbox.unclaimed')}</Typography.Text>,
@@ -204,7 +216,8 @@ export default function InboxPage() {
     {
       title: t('inbox.col.ops'),
       key: 'ops',
-      width: 150,
+      width: 136,
+      fixed: 'right',
       render: (_, r) => (
         <Space size={0}>
           {claimButton(r)}
@@ -370,7 +383,7 @@ export default function InboxPage() {
               showTotal: (n) => t('common.total', { n }),
               onChange: (p, s) => setFilters(s !== filters.pageSize ? { pageSize: s } : { page: p }),
             }}
-            scroll={{ x: 1100 }}
+            scroll={{ x: 1040 }}
           />
           <Typography.Text type="secondary" style={{ fontSize: 12 }}>
             {t('inbox.keys')}
