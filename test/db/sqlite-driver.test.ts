@@ -99,7 +99,10 @@ test('a writer on a second connection waits for the first one without blocking t
   const second = b.query("INSERT INTO t (id, who) VALUES (2, 'b')").then(() => (bDone = true));
   let ticks = 0;
   const ticker = setInterval(() => ticks++, 5);
-  await new Promise((r) => setTimeout(r, 100));
+  // Five ticks of the event loop while b waits; on a loaded machine they may take longer than 25 ms, so wait
+  // for them (up to 3 s). A driver that blocked the thread on the lock would run none until b gave up.
+  const until = Date.now() + 3000;
+  while (ticks < 5 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
   const ticksWhileWaiting = ticks;
   const bDoneWhileHeld = bDone;
   release();
