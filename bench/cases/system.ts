@@ -1,27 +1,14 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import argon2 from 'argon2';
 import { type Clock, systemClock } from '../../common/clock.ts';
 import type { Logger } from '../../common/logger.ts';
-import { type Models, defineModels } from '../../db/models/index.ts';
-import { DEMO_PASSWORD, type SeedSummary, seedDemo } from '../../db/seed/demo-seed.ts';
-import { EmbeddedEngine } from '../../engine/embedded/embedded-engine.ts';
-import type { DeployResource } from '../../engine/port.ts';
-import { createApp } from '../../server/app.ts';
-import { AppPushStub } from '../../server/adapters/app-push.stub.ts';
-import { SmsGatewayStub } from '../../server/adapters/sms-gateway.stub.ts';
+import type { Models } from '../../db/models/index.ts';
+import { DEMO_PASSWORD, type SeedSummary } from '../../db/seed/demo-seed.ts';
 import { type Config, caseSettings, outboxSettings } from '../../server/config.ts';
-import { auditExporter } from '../../server/exporters/audit.exporter.ts';
-import { CaseKeys } from '../../server/exporters/case-keys.ts';
-import { taskProjectionExporter } from '../../server/exporters/task-projection.exporter.ts';
-import { OutboxDispatcher } from '../../server/services/outbox-dispatcher.ts';
-import { createWorkers } from '../../workers/index.ts';
-import { startWorkers } from '../../workers/runner.ts';
+import { startSystem as startGridflow } from '../../server/system.ts';
+import type { EmbeddedEngine } from '../../engine/embedded/embedded-engine.ts';
 import type { BenchDatabase } from './database.ts';
-
-const PROCESSES = path.join(import.meta.dirname, '..', '..', 'processes');
 
 /** Gridflow as server/main.ts wires it, in this process, on a free port. */
 export interface RunningSystem {
@@ -35,15 +22,6 @@ export interface RunningSystem {
   close(): Promise<void>;
 }
 
-/** The BPMN and form files in processes/, as server/main.ts deploys them at start. */
-function shippedResources(): DeployResource[] {
-  const files: string[] = [];
-  for (const dir of [PROCESSES, path.join(PROCESSES, 'forms')]) {
-    for (const f of readdirSync(dir)) if (/\.(bpmn|form)$/.test(f)) files.push(path.join(dir, f));
-  }
-  return files.map((f) => ({ name: path.basename(f), content: readFileSync(f, 'utf8') }));
-}
-
 /**
  * The demo password hashed with cheap argon2 parameters (as test/helpers/case-world.ts does; verify reads the
  * parameters from the hash), so that seeding and each sign-in cost milliseconds, not the production hash's
@@ -51,11 +29,6 @@ function shippedResources(): DeployResource[] {
  */
 export function cheapDemoHash(): Promise<string> {
   return argon2.hash(DEMO_PASSWORD, { type: argon2.argon2id, memoryCost: 1024, timeCost: 1, parallelism: 1 });
-}
-
-/** Seeds the demo city into a migrated database. */
-export async function seed(models: Models): Promise<SeedSummary> {
-  return seedDemo(models, { passwordHash: await cheapDemoHash() });
 }
 
 /**
@@ -72,47 +45,19 @@ export async function startSystem(
   options: { withEngine: boolean } = { withEngine: true },
 ): Promise<RunningSystem> {
   const { sequelize } = db;
-  const models = defineModels(sequelize);
-  const seeded = await seed(models);
-  const engine = new EmbeddedEngine({
+  const system = await startGridflow({
     sequelize,
-    clock: systemClock,
-    log,
-    schedulerIntervalMs: config.ENGINE_SCHEDULER_INTERVAL_MS,
-  });
-  let workers: { close(): Promise<void> } | undefined;
-  let outbox: OutboxDispatcher | undefined;
-  if (options.withEngine) {
-    const caseKeys = new CaseKeys();
-    engine.addExporter(taskProjectionExporter(caseKeys, db.dialect));
-    engine.addExporter(auditExporter(caseKeys, db.dialect));
-    await engine.deploy(shippedResources(), { actor: 'system' });
-    await engine.start();
-    workers = startWorkers(
-      engine,
-      createWorkers({ sequelize, models, clock: systemClock, log, settings: caseSettings(config) }),
-      log,
-      'bench',
-    );
-    // The notification sender with the SMS and push stubs, as server/main.ts runs it.
-    outbox = new OutboxDispatcher({
-      sequelize,
-      clock: systemClock,
-      log,
-      channels: { sms: new SmsGatewayStub({ log }), app: new AppPushStub({ log }) },
-      ...outboxSettings(config),
-    });
-    outbox.start();
-  }
-  const app = createApp({
-    sequelize,
-    models,
-    engine,
     clock: systemClock,
     log,
     dataDir: db.dataDir,
-    info: { engine: 'embedded', database: db.dialect },
+    settings: caseSettings(config),
+    schedulerIntervalMs: config.ENGINE_SCHEDULER_INTERVAL_MS,
+    seed: { passwordHash: await cheapDemoHash() },
+    run: options.withEngine,
+    outbox: outboxSettings(config),
+    workerTag: 'bench',
   });
+  const { models, engine, app, seed: seeded } = system;
   const server: Server = app.listen(0, '127.0.0.1');
   // The drivers reuse keep-alive connections; a long query blocks the event loop (better-sqlite3 is
   // synchronous), and a server-side idle timeout firing late would then race the next request (ECONNRESET).
@@ -139,9 +84,7 @@ export async function startSystem(
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      if (outbox) await outbox.stop();
-      if (workers) await workers.close();
-      if (options.withEngine) await engine.stop();
+      await system.stop();
     },
   };
 }

@@ -1,26 +1,17 @@
-import { readFileSync, readdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { QueryTypes } from 'sequelize';
 import { ManualClock } from '../../common/clock.ts';
 import { silentLogger } from '../../common/logger.ts';
-import { type Models, defineModels } from '../../db/models/index.ts';
+import type { Models } from '../../db/models/index.ts';
 import argon2 from 'argon2';
-import { DEMO_PASSWORD, type SeedSummary, seedDemo } from '../../db/seed/demo-seed.ts';
-import { EmbeddedEngine } from '../../engine/embedded/embedded-engine.ts';
+import { DEMO_PASSWORD, type SeedSummary } from '../../db/seed/demo-seed.ts';
+import type { EmbeddedEngine } from '../../engine/embedded/embedded-engine.ts';
 import type { UserTask, Variables } from '../../engine/port.ts';
-import { createApp } from '../../server/app.ts';
-import { CaseKeys } from '../../server/exporters/case-keys.ts';
-import { auditExporter } from '../../server/exporters/audit.exporter.ts';
-import { taskProjectionExporter } from '../../server/exporters/task-projection.exporter.ts';
 import { type Actor, type CaseServiceDeps, createCase } from '../../server/services/case.service.ts';
 import { IntakeSchema } from '../../server/schemas/case.schema.ts';
-import { createWorkers } from '../../workers/index.ts';
-import { startWorkers } from '../../workers/runner.ts';
+import { startSystem } from '../../server/system.ts';
 import { type TestDatabase, openTestDatabase } from './database.ts';
-
-const PROCESSES = path.join(import.meta.dirname, '..', '..', 'processes');
 
 /** The demo password hashed once per test process with cheap argon2 parameters (verify reads them from the hash). */
 let testHash: Promise<string> | undefined;
@@ -71,36 +62,21 @@ export interface CaseWorld {
 /** Creates a case world. */
 export async function createCaseWorld(): Promise<CaseWorld> {
   const db = await openTestDatabase();
-  const models = defineModels(db.sequelize);
-  const seed = await seedDemo(models, { passwordHash: await demoPasswordHash() });
   const clock = new ManualClock(Date.UTC(2026, 2, 2, 1, 0, 0));
-  const engine = new EmbeddedEngine({ sequelize: db.sequelize, clock, schedulerIntervalMs: 0 });
-  const caseKeys = new CaseKeys();
-  const dialect = db.sequelize.getDialect() === 'sqlite' ? 'sqlite' : 'mysql';
-  engine.addExporter(taskProjectionExporter(caseKeys, dialect));
-  engine.addExporter(auditExporter(caseKeys, dialect));
-  await engine.start();
-  const resources = [
-    ...readdirSync(PROCESSES)
-      .filter((f) => f.endsWith('.bpmn'))
-      .map((f) => path.join(PROCESSES, f)),
-    ...readdirSync(path.join(PROCESSES, 'forms'))
-      .filter((f) => f.endsWith('.form'))
-      .map((f) => path.join(PROCESSES, 'forms', f)),
-  ].map((f) => ({ name: path.basename(f), content: readFileSync(f, 'utf8') }));
-  await engine.deploy(resources);
-  const workers = startWorkers(
-    engine,
-    createWorkers({
-      sequelize: db.sequelize,
-      models,
-      clock,
-      log: silentLogger,
-      settings: { duplicateRadiusM: 250, duplicateWindowHours: 72, bounceLimit: 2 },
-    }),
-    silentLogger,
-    'test',
-  );
+  // Wired as npm start wires it (server/system.ts), with a manual clock whose timers the tests fire, and no
+  // notification sender (tests read the outbox rows).
+  const gridflow = await startSystem({
+    sequelize: db.sequelize,
+    clock,
+    log: silentLogger,
+    dataDir: db.dataDir,
+    settings: { duplicateRadiusM: 250, duplicateWindowHours: 72, bounceLimit: 2 },
+    schedulerIntervalMs: 0,
+    seed: { passwordHash: await demoPasswordHash() },
+    outbox: false,
+    workerTag: 'test',
+  });
+  const { models, engine, seed } = gridflow;
   const deps: CaseServiceDeps = { sequelize: db.sequelize, models, engine, clock };
   const system: Actor = { userId: null, username: 'hotline-gateway', orgUnitId: null };
   let server: Server | undefined;
@@ -162,12 +138,7 @@ export async function createCaseWorld(): Promise<CaseWorld> {
     serve() {
       // One server per world, even when several tests ask for it at once.
       baseUrl ??= (async () => {
-        const app = createApp({
-          ...deps,
-          log: silentLogger,
-          dataDir: db.dataDir,
-          info: { engine: 'embedded', database: 'test' },
-        });
+        const { app } = gridflow;
         server = app.listen(0);
         await new Promise<void>((r) => server!.once('listening', () => r()));
         return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -188,8 +159,7 @@ export async function createCaseWorld(): Promise<CaseWorld> {
     },
     async close() {
       if (server) await new Promise<void>((r) => server!.close(() => r()));
-      await workers.close();
-      await engine.stop();
+      await gridflow.stop();
       await db.close();
     },
   };
