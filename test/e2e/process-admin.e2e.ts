@@ -206,6 +206,12 @@ void test('an admin retimes the register timer and deploys version 2; a broken d
   await page.locator('[data-testid="properties-panel"] .bio-properties-panel').waitFor();
   await lintState(page, 'ok');
   timings['modeler ready'] = Date.now() - started;
+  // The modeler speaks the UI's language (zh-CN): the palette's tools are named in Chinese.
+  await page
+    .getByTestId('modeler')
+    .locator('.djs-palette')
+    .getByRole('button', { name: '创建开始事件', exact: true })
+    .waitFor();
   assert.equal(await page.getByTestId('deploy').isEnabled(), true);
   // Usable at 1280×800: canvas, panel and findings fit the window without scrolling the page.
   const findingsBox = await page.getByTestId('lint-findings').boundingBox();
@@ -254,6 +260,14 @@ void test('an admin retimes the register timer and deploys version 2; a broken d
   });
   await selectOnCanvas(page, 'accept', '受理');
   await openGroup(page, 'taskDefinition');
+  // The properties panel in Chinese: the element's type and the group's title.
+  assert.equal(await page.locator('.bio-properties-panel-header-type').textContent(), '服务任务');
+  assert.equal(
+    await page
+      .locator('[data-group-id="group-taskDefinition"] .bio-properties-panel-group-header-title')
+      .textContent(),
+    '任务定义',
+  );
   const type = page.locator('#bio-properties-panel-taskDefinitionType');
   assert.equal(await type.inputValue(), 'case-accept');
   await type.fill('');

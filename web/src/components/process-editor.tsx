@@ -22,6 +22,8 @@ import type Selection from 'diagram-js/lib/features/selection/Selection';
 import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, errorText } from '../api/client.ts';
 import { useI18n } from '../i18n/i18n.tsx';
+import type { Locale } from '../i18n/translate.ts';
+import { bpmnTranslate } from '../lib/bpmn-translate.ts';
 import {
   type DeployProblemError,
   type ElementLint,
@@ -65,6 +67,26 @@ async function loadModeler() {
   return { Modeler, panel, behaviors };
 }
 
+/**
+ * The modeler's `translate` service in `locale`: palette, context pad, replace menu and properties panel all
+ * ask it for their texts when they draw.
+ */
+function translateModule(locale: Locale) {
+  const translate = (template: string, replacements?: Record<string, string>): string =>
+    bpmnTranslate(locale, template, replacements);
+  return { translate: ['value', translate] };
+}
+
+/** Undeployed edits carried over when a language switch rebuilds the modeler. */
+interface Carried {
+  /** The `xml` prop they were made on (a newer version drops them). */
+  base: string;
+  /** The edited XML, or null when there were no edits. */
+  xml: string | null;
+  /** The element that was selected. */
+  selected: string | null;
+}
+
 /** What the editor is told. */
 export interface ProcessEditorProps {
   /** The version's XML, as deployed. */
@@ -95,7 +117,12 @@ export default function ProcessEditor({
   toolbar,
   onDeployed,
 }: ProcessEditorProps) {
-  const { t } = useI18n();
+  const { t, locale } = useI18n();
+  // bpmn-js translates as it draws, so the modeler is built in one language; a switch rebuilds it (below).
+  const [modelerLocale, setModelerLocale] = useState<Locale>(locale);
+  const carried = useRef<Carried | null>(null);
+  // True once the current modeler's import has ended (before that, it has nothing of the user's to carry).
+  const ready = useRef(false);
   const { message } = App.useApp();
   const canvasRef = useRef<HTMLDivElement>(null);
   const panelRef = useRef<HTMLDivElement>(null);
@@ -140,10 +167,36 @@ export default function ProcessEditor({
     lintRef.current = lint;
   }, [lint]);
 
-  // One modeler per XML. StrictMode mounts twice: the first modeler is destroyed before its import ends.
+  // A language switch rebuilds the modeler in the new language, with the undeployed edits and the selection
+  // carried over (the undo history is not).
+  useEffect(() => {
+    if (locale === modelerLocale) return;
+    let cancelled = false;
+    const carry = async (): Promise<void> => {
+      const modeler = modelerRef.current;
+      if (modeler && ready.current) {
+        const edited = dirty ? ((await modeler.saveXML({ format: true })).xml ?? null) : null;
+        const selected = modeler.get<Selection>('selection').get()[0]?.id ?? null;
+        if (cancelled) return;
+        carried.current = { base: xml, xml: edited, selected };
+      }
+      setModelerLocale(locale);
+    };
+    // If the edits cannot be saved, the modeler stays in the old language rather than lose them.
+    carry().catch(() => {});
+    return () => {
+      cancelled = true;
+    };
+  }, [locale, modelerLocale, dirty, xml]);
+
+  // One modeler per XML and language. StrictMode mounts twice: the first modeler is destroyed before its import
+  // ends (and both runs read the same carried edits).
   useEffect(() => {
     let destroyed = false;
     let created: Modeler | null = null;
+    const carry = carried.current?.base === xml ? carried.current : null;
+    if (!carry) carried.current = null;
+    ready.current = false;
     appliedMarkers.current = [];
     revision.current = 0;
     setDirty(false);
@@ -161,6 +214,7 @@ export default function ProcessEditor({
           panel.BpmnPropertiesProviderModule,
           panel.ZeebePropertiesProviderModule,
           behaviors,
+          translateModule(modelerLocale),
         ],
         moddleExtensions: MODDLE_EXTENSIONS,
       });
@@ -175,22 +229,28 @@ export default function ProcessEditor({
         window.clearTimeout(lintTimer.current);
         lintTimer.current = window.setTimeout(() => void lintRef.current(), LINT_DELAY_MS);
       });
-      const { warnings: w } = await modeler.importXML(xml);
+      const { warnings: w } = await modeler.importXML(carry?.xml ?? xml);
       if (destroyed) return;
+      ready.current = true;
+      if (carry?.xml != null) setDirty(true);
       setWarnings(w.map(warningText));
       const canvas = modeler.get<Canvas>('canvas');
       initialView(canvas, PALETTE_WIDTH);
       setImported((n) => n + 1);
       void lintRef.current();
-      // The properties panel follows a selection made after the import has settled, not during it.
-      window.setTimeout(() => {
-        if (destroyed || !focus) return;
-        const registry = modeler.get<ElementRegistry>('elementRegistry');
-        const el = registry.get(focus);
-        if (!el) return;
-        modeler.get<Selection>('selection').select(el);
-        centerOn(canvas, focus, registry);
-      }, 0);
+      // The properties panel follows a selection made once it listens: its (preact) effects run a frame and a
+      // tick after the import drew it, so the selection waits for the frame and then the tick.
+      const target = carry ? carry.selected : focus;
+      window.requestAnimationFrame(() =>
+        window.setTimeout(() => {
+          if (destroyed || !target) return;
+          const registry = modeler.get<ElementRegistry>('elementRegistry');
+          const el = registry.get(target);
+          if (!el) return;
+          modeler.get<Selection>('selection').select(el);
+          centerOn(canvas, target, registry);
+        }, 0),
+      );
     };
     start().catch((err: unknown) => {
       if (!destroyed) setImportError(err instanceof Error ? err.message : String(err));
@@ -203,7 +263,7 @@ export default function ProcessEditor({
       if (modelerRef.current === created) modelerRef.current = null;
     };
     // `focus` is read once per import on purpose: changing it later must not rebuild the modeler.
-  }, [xml]);
+  }, [xml, modelerLocale]);
 
   // Leaving the page (reload, closing the tab) with undeployed edits asks first.
   useEffect(() => {
