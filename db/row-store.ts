@@ -20,9 +20,15 @@ export interface RowStore<A extends object> {
   /**
    * Sets the given attributes (and `updatedAt` when the model has timestamps); returns the rows changed.
    * With `current` (the row as read), attributes that already hold their value are left out, and nothing is
-   * written when none changes (as Sequelize's `row.update` does).
+   * written when none changes (as Sequelize's `row.update` does). With `sql`, the statement runs there (a job
+   * completion's transaction: CompleteJobRequest.within) instead of on a connection of its own.
    */
-  update(id: number, patch: Partial<A>, current?: A): Promise<number>;
+  update(id: number, patch: Partial<A>, current?: A, sql?: WriteSql): Promise<number>;
+}
+
+/** Where a write can run instead: the SQL of an open transaction. */
+export interface WriteSql {
+  run(sql: string, params?: readonly unknown[]): Promise<unknown>;
 }
 
 const stores = new WeakMap<ModelStatic<Model>, RowStore<object>>();
@@ -81,7 +87,7 @@ export function rowStore<A extends object>(sequelize: Sequelize, model: ModelSta
       for (const c of columns) out[c.attribute] = fromColumn(c, rows[0][c.field]);
       return out as A;
     },
-    async update(id, patch, current) {
+    async update(id, patch, current, into) {
       const sets: string[] = [];
       const params: unknown[] = [];
       for (const [attribute, v] of Object.entries(patch)) {
@@ -97,7 +103,10 @@ export function rowStore<A extends object>(sequelize: Sequelize, model: ModelSta
         sets.push(`${byAttribute.get('updatedAt')!.field} = ?`);
         params.push(dateParam(new Date()));
       }
-      return sql.run(`UPDATE ${table} SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
+      const text = `UPDATE ${table} SET ${sets.join(', ')} WHERE id = ?`;
+      if (!into) return sql.run(text, [...params, id]);
+      const result = (await into.run(text, [...params, id])) as { changes?: number } | undefined;
+      return Number(result?.changes ?? 1);
     },
   };
 }

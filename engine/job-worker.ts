@@ -1,15 +1,22 @@
 import type { Logger } from '../common/logger.ts';
 import { silentLogger } from '../common/logger.ts';
-import type { ActivatedJob, Variables, WorkflowEngine } from './port.ts';
+import type { ActivatedJob, CompleteJobRequest, Variables, WorkflowEngine } from './port.ts';
 
 /** What a job handler decides; every path of a handler returns one. */
 export type JobOutcome =
-  | { kind: 'complete'; variables?: Variables }
+  | { kind: 'complete'; variables?: Variables; within?: CompleteJobRequest['within'] }
   | { kind: 'bpmnError'; code: string; message?: string; variables?: Variables }
   | { kind: 'fail'; message: string; retryable: boolean; retryBackOffMs?: number };
 
-/** Outcome constructors, so handlers read `return complete({ ... })`. */
-export const complete = (variables?: Variables): JobOutcome => ({ kind: 'complete', variables });
+/**
+ * Outcome constructors, so handlers read `return complete({ ... })`. `within`: the handler's own writes (and
+ * the variables they decide), committed with the completion (CompleteJobRequest).
+ */
+export const complete = (variables?: Variables, within?: CompleteJobRequest['within']): JobOutcome => ({
+  kind: 'complete',
+  variables,
+  within,
+});
 /** A BPMN error the process can catch. */
 export const bpmnError = (code: string, message?: string, variables?: Variables): JobOutcome => ({
   kind: 'bpmnError',
@@ -77,7 +84,7 @@ export function createJobWorker(engine: WorkflowEngine, options: JobWorkerOption
         });
       }
       if (outcome.kind === 'complete') {
-        await engine.completeJob({ ...answer, variables: outcome.variables });
+        await engine.completeJob({ ...answer, variables: outcome.variables, within: outcome.within });
       } else if (outcome.kind === 'bpmnError') {
         await engine.throwError({
           ...answer,

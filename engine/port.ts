@@ -165,6 +165,13 @@ export interface JobCommandBase {
 /** Complete a job with variables. */
 export interface CompleteJobRequest extends JobCommandBase {
   variables?: Variables;
+  /**
+   * The worker's own writes that belong with the completion (an in-process worker updating its projection,
+   * such as the case row): runs in the command's transaction once the job is confirmed as this activation's,
+   * so what it writes commits with the completion or not at all, and the variables it returns complete the job
+   * too. (The Camunda 8 adapter runs it in a local transaction just before completing.)
+   */
+  within?: (context: ExportContext) => Promise<Variables | void>;
 }
 
 /** Fail a job: with retries left it comes back after `retryBackOff` ms, without it raises an incident. */

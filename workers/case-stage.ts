@@ -32,8 +32,10 @@ export function caseStageWorker(deps: WorkerDeps) {
           `case-stage at ${job.elementId} has no valid "stage" header (got "${job.headers.stage}")`,
         );
       }
-      const variables = await recordStage(deps.models, stage, input, deps.clock.now(), deps.settings);
-      return complete(variables);
+      // In the completion's transaction: the case's stage and the process moving on commit together.
+      return complete({}, ({ sql }) =>
+        recordStage(deps.models, stage, input, deps.clock.now(), deps.settings, sql),
+      );
     },
   });
 }

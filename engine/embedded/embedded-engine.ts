@@ -1202,11 +1202,21 @@ export class EmbeddedEngine implements WorkflowEngine {
     const variables = assertVariables(request.variables);
     await this.command(request.actor, async (ctx, processor) => {
       const { job, inst } = await this.jobForAnswer(ctx, jobKey, request.activationKey, 'completed');
+      let completion = variables;
+      if (request.within) {
+        await ctx.sql.begin?.();
+        const extra = await request.within({ transaction: ctx.transaction!, sql: ctx.sql });
+        if (extra) completion = { ...variables, ...assertVariables(extra, 'within()') };
+      }
       const ei = inst.elements.get(job.elementInstanceKey)!;
       ctx.jobDeletes.push(jobKey);
       ctx.settledJobElements.add(ei.key);
-      ctx.event(inst, ei, 'JOB_COMPLETED', { jobKey: String(jobKey), worker: job.worker, variables });
-      processor.complete(inst, ei, variables);
+      ctx.event(inst, ei, 'JOB_COMPLETED', {
+        jobKey: String(jobKey),
+        worker: job.worker,
+        variables: completion,
+      });
+      processor.complete(inst, ei, completion);
     });
   }
 

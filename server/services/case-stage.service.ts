@@ -1,6 +1,6 @@
 import { InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
 import type { Models } from '../../db/models/index.ts';
-import { rowsOf } from '../../db/row-store.ts';
+import { type WriteSql, rowsOf } from '../../db/row-store.ts';
 import type { CaseAttributes } from '../../db/models/case.model.ts';
 import type { CategoryAttributes } from '../../db/models/category.model.ts';
 import { addWorkingMinutes, warningAt, workingMinutesBetween } from './deadline.ts';
@@ -49,7 +49,8 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 /**
  * Records a stage change on the case — status, stage timestamps, the handling unit, the limits — and returns
  * the variables the process continues with (`stageDueAt`, `stageWarnAt`, `handleDueAt`, counters). Idempotent:
- * the same stage recorded twice writes the same values (a job may be worked twice).
+ * the same stage recorded twice writes the same values (a job may be worked twice). With `sql`, the case row is
+ * written there (the job completion's transaction, so the stage and the completion commit together).
  */
 export async function recordStage(
   models: Models,
@@ -57,6 +58,7 @@ export async function recordStage(
   input: StageInput,
   now: number,
   settings: { bounceLimit: number },
+  sql?: WriteSql,
 ): Promise<Record<string, unknown>> {
   if (!STAGES.includes(stage)) {
     throw new InvalidArgumentError('UNKNOWN_STAGE', `case-stage got an unknown stage "${String(stage)}"`);
@@ -181,6 +183,6 @@ export async function recordStage(
       handlingFor(limits.handle);
       break;
   }
-  await cases.update(c.id, patch, c);
+  await cases.update(c.id, patch, c, sql);
   return out;
 }

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { QueryTypes } from 'sequelize';
 import { ConflictError, NotFoundError } from '../../common/errors.ts';
 import { createTestEngine } from '../helpers/engine.ts';
 
@@ -210,6 +211,81 @@ test('fetchVariable limits the variables handed to the worker', async (t) => {
     // then the filtered job sees only the named variables that exist
     t.deepEqual(limited.variables, { a: 1, c: { d: [3] } });
     t.deepEqual(full.variables, variables);
+  } finally {
+    await te.close();
+  }
+});
+
+test('a completion’s own writes (within) commit with it: merged variables on success; nothing when the answer is refused or within throws', async (t) => {
+  const te = await createTestEngine();
+  try {
+    await te.db.sequelize.query(
+      'CREATE TABLE side_effect (job_key VARCHAR(32) NOT NULL, note VARCHAR(32) NOT NULL)',
+    );
+    const notes = async () =>
+      (
+        await te.db.sequelize.query<{ note: string }>('SELECT note FROM side_effect ORDER BY note', {
+          type: QueryTypes.SELECT,
+        })
+      ).map((r) => r.note);
+    await te.deployFixture('rb-one-job');
+    const pi = await te.engine.createProcessInstance({ bpmnProcessId: 'rb-one-job' });
+    const [first] = await te.engine.activateJobs({
+      type: 'rb-work',
+      worker: 'w1',
+      maxJobsToActivate: 1,
+      timeout: 1000,
+    });
+    await te.advance(2000);
+    const [second] = await te.engine.activateJobs({
+      type: 'rb-work',
+      worker: 'w2',
+      maxJobsToActivate: 1,
+      timeout: 60_000,
+    });
+    const write =
+      (note: string) =>
+      async ({ sql }: { sql: { run(s: string, p?: readonly unknown[]): Promise<unknown> } }) => {
+        await sql.run('INSERT INTO side_effect (job_key, note) VALUES (?, ?)', [second.key, note]);
+        return { note };
+      };
+
+    // A late answer of the first activation is refused before its writes run.
+    await t.throwsAsync(
+      te.engine.completeJob({ jobKey: first.key, activationKey: first.activationKey, within: write('late') }),
+      { instanceOf: ConflictError },
+    );
+    // Writes that then throw are rolled back with the completion.
+    await t.throwsAsync(
+      te.engine.completeJob({
+        jobKey: second.key,
+        activationKey: second.activationKey,
+        within: async (context) => {
+          await write('thrown')(context);
+          throw new Error('the projection refused');
+        },
+      }),
+      { message: 'the projection refused' },
+    );
+    t.deepEqual(await notes(), []);
+    t.is((await te.engine.getProcessInstance(pi.processInstanceKey)).state, 'ACTIVE');
+
+    // A good answer: the write and the completion, with the variables within returned.
+    await te.engine.completeJob({
+      jobKey: second.key,
+      activationKey: second.activationKey,
+      variables: { by: 'w2' },
+      within: write('done'),
+    });
+    t.deepEqual(await notes(), ['done']);
+    t.is((await te.engine.getProcessInstance(pi.processInstanceKey)).state, 'COMPLETED');
+    t.deepEqual(
+      (await te.engine.getVariables(pi.processInstanceKey)).map((v) => [v.name, v.value]),
+      [
+        ['by', 'w2'],
+        ['note', 'done'],
+      ],
+    );
   } finally {
     await te.close();
   }

@@ -8,6 +8,7 @@ import type { JobContext, WorkerDefinition } from '../../workers/define-worker.t
 import { locatePoint } from '../../server/services/locate.service.ts';
 import type { WorkerDeps } from '../../workers/deps.ts';
 import { createWorkers } from '../../workers/index.ts';
+import { sequelizeSql } from '../../db/sequelize-sql.ts';
 import { type TestDatabase, openTestDatabase } from './database.ts';
 
 /**
@@ -66,7 +67,7 @@ export async function createWorkerWorld(): Promise<WorkerWorld> {
       const w = workers.get(type);
       if (!w) throw new Error(`no worker ${type}`);
       const input = w.input.parse(variables);
-      return (await w.handler(input, {
+      const outcome = (await w.handler(input, {
         key: job.key ?? String(++jobSeq),
         processInstanceKey: job.processInstanceKey ?? '1',
         elementId: job.elementId ?? type,
@@ -74,6 +75,16 @@ export async function createWorkerWorld(): Promise<WorkerWorld> {
         retries: job.retries ?? 3,
         worker: job.worker ?? 'test',
       })) as JobOutcome & { variables?: Record<string, unknown> };
+      // A completion's own writes (`within`) run as the engine runs them: in a transaction, their variables
+      // merged into the completion's.
+      if (outcome.kind === 'complete' && outcome.within) {
+        const within = outcome.within;
+        const extra = await db.sequelize.transaction(async (transaction) =>
+          within({ transaction, sql: sequelizeSql(db.sequelize, transaction) }),
+        );
+        return { kind: 'complete', variables: { ...outcome.variables, ...(extra ?? {}) } };
+      }
+      return outcome;
     },
     async insertCase(attrs = {}) {
       caseSeq++;
