@@ -11,15 +11,17 @@ export function caseAcceptWorker(deps: WorkerDeps) {
     type: 'case-accept',
     input: z.object({ caseId: z.number().int() }),
     timeoutMs: 30_000,
-    handler: async ({ caseId }) => {
-      const found = await acceptCase(deps.sequelize, deps.models, caseId, deps.settings);
-      // 受理时限: registration is due within the category's accept limit (10 working minutes by default).
-      const now = deps.clock.now();
-      return complete({
-        ...found,
-        stageDueAt: new Date(addWorkingMinutes(now, found.acceptLimitMin)).toISOString(),
-        stageWarnAt: new Date(warningAt(now, found.acceptLimitMin)).toISOString(),
-      });
-    },
+    // In the completion's transaction: the located case and the process moving on commit together.
+    handler: async ({ caseId }) =>
+      complete({}, async ({ sql }) => {
+        const found = await acceptCase(deps.sequelize, deps.models, caseId, deps.settings, sql);
+        // 受理时限: registration is due within the category's accept limit (10 working minutes by default).
+        const now = deps.clock.now();
+        return {
+          ...found,
+          stageDueAt: new Date(addWorkingMinutes(now, found.acceptLimitMin)).toISOString(),
+          stageWarnAt: new Date(warningAt(now, found.acceptLimitMin)).toISOString(),
+        };
+      }),
   });
 }

@@ -20,9 +20,10 @@ export function caseAssessWorker(deps: WorkerDeps) {
       satisfaction: z.string().nullish(),
     }),
     timeoutMs: 30_000,
-    handler: async (input) => {
-      await assessCase(deps.sequelize, deps.models, input, deps.clock.now());
-      return complete();
-    },
+    // In the completion's transaction: the assessment facts and the case's end commit together.
+    handler: async (input) =>
+      complete({}, async ({ sql }) => {
+        await assessCase(deps.sequelize, deps.models, input, deps.clock.now(), sql);
+      }),
   });
 }

@@ -3,7 +3,7 @@ import { NotFoundError } from '../../common/errors.ts';
 import type { CaseAttributes } from '../../db/models/case.model.ts';
 import type { CategoryAttributes } from '../../db/models/category.model.ts';
 import type { Models } from '../../db/models/index.ts';
-import { rowsOf } from '../../db/row-store.ts';
+import { type WriteSql, rowsOf } from '../../db/row-store.ts';
 
 /** The counters the process carried. */
 export interface AssessmentInput {
@@ -38,13 +38,15 @@ export interface AssessmentFacts {
 
 /**
  * Writes the per-case assessment facts when a case ends: on time per stage, returned, reworked, extended,
- * reopened, satisfaction. Upserts, so a job worked twice writes the same row.
+ * reopened, satisfaction. Upserts, so a job worked twice writes the same row. With `sql`, in that transaction
+ * (the job completion's).
  */
 export async function assessCase(
   sequelize: Sequelize,
   models: Models,
   input: AssessmentInput,
   now: number,
+  sql?: WriteSql,
 ): Promise<AssessmentFacts> {
   const cases = rowsOf<CaseAttributes>(models.Case);
   const c = await cases.get(input.caseId);
@@ -76,7 +78,12 @@ export async function assessCase(
     month: new Date(ended).toISOString().slice(0, 7),
   };
   if (facts.satisfaction && facts.satisfaction !== c.satisfaction) {
-    await cases.update(c.id, { satisfaction: facts.satisfaction as CaseAttributes['satisfaction'] });
+    await cases.update(
+      c.id,
+      { satisfaction: facts.satisfaction as CaseAttributes['satisfaction'] },
+      undefined,
+      sql,
+    );
   }
   const columns = [
     'case_id',
@@ -121,12 +128,11 @@ export async function assessCase(
     .slice(1)
     .map((col) => (sqlite ? `${col} = excluded.${col}` : `${col} = VALUES(${col})`))
     .join(', ');
-  await sequelize.query(
-    `INSERT INTO case_assessment (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ${
-      sqlite ? `ON CONFLICT(case_id) DO UPDATE SET ${update}` : `ON DUPLICATE KEY UPDATE ${update}`
-    }`,
-    { replacements: values, type: QueryTypes.INSERT },
-  );
+  const text = `INSERT INTO case_assessment (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ${
+    sqlite ? `ON CONFLICT(case_id) DO UPDATE SET ${update}` : `ON DUPLICATE KEY UPDATE ${update}`
+  }`;
+  if (sql) await sql.run(text, values);
+  else await sequelize.query(text, { replacements: values, type: QueryTypes.INSERT });
   return facts;
 }
 

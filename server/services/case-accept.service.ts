@@ -3,7 +3,7 @@ import { NotFoundError } from '../../common/errors.ts';
 import type { CaseAttributes } from '../../db/models/case.model.ts';
 import type { CategoryAttributes } from '../../db/models/category.model.ts';
 import type { Models } from '../../db/models/index.ts';
-import { rowsOf } from '../../db/row-store.ts';
+import { type WriteSql, rowsOf } from '../../db/row-store.ts';
 import { findDuplicate } from './duplicate.service.ts';
 import { locatePoint } from './locate.service.ts';
 
@@ -20,13 +20,15 @@ export interface Acceptance {
 
 /**
  * 受理: locates the case to its grid, village and town when it has a point and no grid yet, and looks for an
- * open duplicate. An unlocated case is accepted too (the city centre locates it by hand).
+ * open duplicate. An unlocated case is accepted too (the city centre locates it by hand). With `sql`, the case
+ * row is written there (the job completion's transaction).
  */
 export async function acceptCase(
   sequelize: Sequelize,
   models: Models,
   caseId: number,
   options: { duplicateRadiusM: number; duplicateWindowHours: number },
+  sql?: WriteSql,
 ): Promise<Acceptance> {
   const cases = rowsOf<CaseAttributes>(models.Case);
   const c = await cases.get(caseId);
@@ -46,6 +48,7 @@ export async function acceptCase(
     caseId,
     { gridId, villageId, townId, status: c.status === 'new' ? 'accepted' : c.status },
     c,
+    sql,
   );
   const category = c.categoryId ? await rowsOf<CategoryAttributes>(models.Category).get(c.categoryId) : null;
   const acceptLimitMin = Number(category?.limitAcceptMin ?? 10);
