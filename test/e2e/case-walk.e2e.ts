@@ -9,21 +9,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
-import { ROOT, type TestServer, startServer } from './harness.ts';
+import { CHROMIUM, DESKTOP, FLAGS, PASSWORD, ROOT, SHOTS, startServer, type TestServer } from './harness.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const SHOTS = path.join(ROOT, 'test-results', 'e2e');
-const PASSWORD = 'Gridflow@2026';
-const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 // 胥浦社区, 真州镇 (the README's walk): the grid of zhenzhou.xupu.grid1.
 const POINT = { lng: 119.19292, lat: 32.19534 };

@@ -11,10 +11,28 @@ import path from 'node:path';
 import express from 'express';
 import { webRoutes } from '../../server/http/web.ts';
 
+/** Debian's Chromium and the flags every browser test launches it with (KNOWN.md). */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+/** The demo users' password (db/seed). */
+export const PASSWORD = 'Gridflow@2026';
+/** The desktop the web app must be usable at. */
+export const DESKTOP = { width: 1280, height: 800 };
+
 /** The repository root. */
 export const ROOT = path.join(import.meta.dirname, '..', '..');
 /** The built web app the tests drive. */
 export const DIST = path.join(ROOT, 'dist', 'web');
+/** Where the browser tests leave their screenshots. */
+export const SHOTS = path.join(ROOT, 'test-results', 'e2e');
 
 /** A running server: its base URL, how the web app is served, and how to stop it. */
 export interface TestServer {

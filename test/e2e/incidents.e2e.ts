@@ -8,21 +8,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
-import { ROOT, type TestServer, startServer } from './harness.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const SHOTS = path.join(ROOT, 'test-results', 'e2e');
-const PASSWORD = 'Gridflow@2026';
-const DESKTOP = { width: 1280, height: 800 };
+import { CHROMIUM, DESKTOP, FLAGS, PASSWORD, SHOTS, startServer, type TestServer } from './harness.ts';
 
 /** Started by its timer a second after the deploy; its gateway only knows route "a" and has no default. */
 const PROCESS = `<?xml version="1.0" encoding="UTF-8"?>

@@ -15,7 +15,8 @@ export class ApiError extends Error {
 /** Fired on window when the API answers 401 to a signed-in request: the session provider signs out. */
 export const UNAUTHORIZED_EVENT = 'gf:unauthorized';
 
-async function problemOf(res: Response): Promise<Problem> {
+/** The problem JSON of an error response (or one made up from its status when the body is not JSON). */
+export async function problemOf(res: Response): Promise<Problem> {
   try {
     const body = (await res.json()) as Partial<Problem>;
     return {

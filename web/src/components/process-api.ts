@@ -1,7 +1,6 @@
 // The process administration API as the 流程管理 page calls it (server/http/routes/process.routes.ts). Lint and
 // deploy take the BPMN as a raw `application/xml` body, which the JSON `api()` wrapper does not send.
-import { ApiError, UNAUTHORIZED_EVENT, api } from '../api/client.ts';
-import type { Problem } from '../api/types.ts';
+import { ApiError, UNAUTHORIZED_EVENT, api, problemOf } from '../api/client.ts';
 import type { LintFinding } from '../lib/process-lint-markers.ts';
 
 /** A deployed process definition (server/schemas/process.schema.ts ProcessDefinitionSummarySchema). */
@@ -45,22 +44,6 @@ export const getDefinition = (key: string): Promise<ProcessDefinitionSummary> =>
 /** One version's BPMN XML, as it was deployed. */
 export const getDefinitionXml = (key: string): Promise<string> =>
   api<string>(`/api/process-definitions/${encodeURIComponent(key)}/xml`);
-
-async function problemOf(res: Response): Promise<Problem> {
-  try {
-    const body = (await res.json()) as Partial<Problem>;
-    return {
-      type: body.type ?? 'about:blank',
-      title: body.title ?? res.statusText,
-      status: res.status,
-      detail: body.detail ?? res.statusText,
-      code: body.code,
-      errors: body.errors,
-    };
-  } catch {
-    return { type: 'about:blank', title: res.statusText, status: res.status, detail: res.statusText };
-  }
-}
 
 /** POSTs BPMN XML stored under `name`; an error status → ApiError with the problem (as `api()` does). */
 async function postXml<T>(path: string, xml: string, name: string, signal?: AbortSignal): Promise<T> {
