@@ -147,6 +147,7 @@ export class EmbeddedEngine implements WorkflowEngine {
       this.cache = new InstanceCache();
     }
     this.transactions.onGroupRollback = () => {
+      this.cache?.clear();
       this.keys.invalidate();
       if (this.historyCounter) this.historyCounter.next = null;
     };
@@ -213,6 +214,9 @@ export class EmbeddedEngine implements WorkflowEngine {
             // Without exporters the last flush carries the COMMIT; with them, they write first.
             await ctx.flush({ commit: this.exporters.length === 0 });
             await this.export(ctx, sql, transaction);
+            // SQLite: later commands of the same group commit must load the state this one leaves (a group's
+            // rollback clears the cache); MySQL caches after the commit, checked against lock_version.
+            if (this.dialect === 'sqlite') this.cache?.store(ctx.instances.values());
             return value;
           },
           () => this.afterCommit(ctx!),
@@ -317,7 +321,7 @@ export class EmbeddedEngine implements WorkflowEngine {
   private afterCommit(ctx: CommandContext): void {
     for (const { waiter, job } of this.deliveries.get(ctx) ?? []) this.jobPush.deliver(waiter, job);
     this.deliveries.delete(ctx);
-    this.cache?.store(ctx.instances.values());
+    if (this.dialect === 'mysql') this.cache?.store(ctx.instances.values());
     for (const type of ctx.newJobTypes) this.wake(type);
     if (this.listeners.size > 0 && ctx.flushedHistory.length > 0) {
       const events = this.portEvents(ctx);

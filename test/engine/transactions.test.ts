@@ -215,3 +215,32 @@ test('an engine on another connection sees what the first one changed (the insta
   t.deepEqual(vars, { note: 'from a', step: 3, urgency: 'high' });
   t.is((await te.engine.getProcessInstance(pi.processInstanceKey)).state, 'COMPLETED');
 });
+
+test('commands on one instance committed in one group each see the one before: a parallel join completes', async (t) => {
+  const te = await createTestEngine();
+  t.teardown(() => te.close());
+  await te.deployFixture('fl-parallel');
+  const pi = await te.engine.createProcessInstance({ bpmnProcessId: 'fl-parallel' });
+  const jobs = [
+    ...(await te.jobs('fl-branch-a')),
+    ...(await te.jobs('fl-branch-b')),
+    ...(await te.jobs('fl-branch-c')),
+  ];
+  t.is(jobs.length, 3);
+
+  // Issued together, the three completions run one after another in one transaction (SQLite: one group
+  // commit; MySQL: row locks). Each must find the tokens the others left at the join, or the join never fires.
+  await Promise.all(
+    jobs.map((j, i) => te.engine.completeJob({ jobKey: j.key, variables: { [`branch${i}`]: true } })),
+  );
+
+  t.is((await te.jobs('fl-after')).length, 1);
+  const variables = await te.engine.getVariables(pi.processInstanceKey);
+  t.deepEqual(
+    variables
+      .filter((v) => v.name.startsWith('branch'))
+      .map((v) => v.name)
+      .sort(),
+    ['branch0', 'branch1', 'branch2'],
+  );
+});
