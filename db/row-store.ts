@@ -6,6 +6,9 @@ interface Column {
   attribute: string;
   field: string;
   kind: 'boolean' | 'number' | 'date' | 'other';
+  /** A plain default value of the model (functions and SQL expressions are not used here). */
+  defaultValue?: unknown;
+  autoIncrement: boolean;
 }
 
 /**
@@ -24,6 +27,15 @@ export interface RowStore<A extends object> {
    * completion's transaction: CompleteJobRequest.within) instead of on a connection of its own.
    */
   update(id: number, patch: Partial<A>, current?: A, sql?: WriteSql): Promise<number>;
+  /** The first row (lowest id) whose attributes equal the given values, or null. */
+  find(where: Partial<A>): Promise<A | null>;
+  /**
+   * Inserts a row in the transaction `sql` (an engine command's: createProcessInstance's `within`) and returns
+   * it as `get` would read it back: the given attributes, the model's defaults for the others (null where it
+   * has none, as for Sequelize's `Model.create`), `createdAt`/`updatedAt` when the model has timestamps, and
+   * the new id.
+   */
+  insert(values: Partial<A>, sql: WriteSql): Promise<A>;
 }
 
 /** Where a write can run instead: the SQL of an open transaction. */
@@ -57,11 +69,20 @@ export function rowStore<A extends object>(sequelize: Sequelize, model: ModelSta
           : key === 'DATE'
             ? 'date'
             : 'other';
-    return { attribute, field: a.field ?? attribute, kind };
+    const d = a.defaultValue;
+    const plain = d === null || ['string', 'number', 'boolean'].includes(typeof d);
+    return {
+      attribute,
+      field: a.field ?? attribute,
+      kind,
+      defaultValue: plain ? d : undefined,
+      autoIncrement: a.autoIncrement === true,
+    };
   });
   const byAttribute = new Map(columns.map((c) => [c.attribute, c]));
   const timestamps = byAttribute.has('updatedAt') && model.options.timestamps !== false;
-  const select = `SELECT ${columns.map((c) => c.field).join(', ')} FROM ${table} WHERE id = ?`;
+  const selectList = `SELECT ${columns.map((c) => c.field).join(', ')} FROM ${table}`;
+  const select = `${selectList} WHERE id = ?`;
   const dateParam = (d: Date): unknown =>
     // As Sequelize writes a DATE: SQLite text 'YYYY-MM-DD HH:mm:ss.SSS +00:00'; mysql2 formats a Date in the
     // connection's time zone (UTC, db/connection.ts).
@@ -79,12 +100,61 @@ export function rowStore<A extends object>(sequelize: Sequelize, model: ModelSta
     if (c.kind === 'date') return v instanceof Date ? v : new Date(v as string);
     return v;
   };
+  const column = (attribute: string): Column => {
+    const c = byAttribute.get(attribute);
+    if (!c) throw new Error(`${table} has no attribute ${attribute}`);
+    return c;
+  };
+  const fromRow = (row: Record<string, unknown>): A => {
+    const out: Record<string, unknown> = {};
+    for (const c of columns) out[c.attribute] = fromColumn(c, row[c.field]);
+    return out as A;
+  };
   return {
     async get(id) {
       const rows = await sql.all<Record<string, unknown>>(select, [id]);
-      if (rows.length === 0) return null;
+      return rows.length === 0 ? null : fromRow(rows[0]);
+    },
+    async find(where) {
+      const conditions: string[] = [];
+      const params: unknown[] = [];
+      for (const [attribute, v] of Object.entries(where)) {
+        if (v === undefined) continue;
+        const c = column(attribute);
+        if (v === null) conditions.push(`${c.field} IS NULL`);
+        else {
+          conditions.push(`${c.field} = ?`);
+          params.push(toParam(c, v));
+        }
+      }
+      const text = `${selectList}${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''} ORDER BY id LIMIT 1`;
+      const rows = await sql.all<Record<string, unknown>>(text, params);
+      return rows.length === 0 ? null : fromRow(rows[0]);
+    },
+    async insert(values, into) {
+      const row: Record<string, unknown> = {};
+      // MySQL keeps DATE columns to the second (DATETIME): stamp what it will store.
+      const now = new Date(sql.dialect === 'mysql' ? Math.floor(Date.now() / 1000) * 1000 : Date.now());
+      for (const c of columns) {
+        const given = (values as Record<string, unknown>)[c.attribute];
+        if (given !== undefined) row[c.attribute] = given;
+        else if (timestamps && (c.attribute === 'createdAt' || c.attribute === 'updatedAt'))
+          row[c.attribute] = now;
+        else if (!c.autoIncrement) row[c.attribute] = c.defaultValue ?? null;
+      }
+      for (const attribute of Object.keys(values)) column(attribute);
+      const written = columns.filter((c) => c.attribute in row);
+      const result = (await into.run(
+        `INSERT INTO ${table} (${written.map((c) => c.field).join(', ')}) VALUES (${written.map(() => '?').join(', ')})`,
+        written.map((c) => toParam(c, row[c.attribute])),
+      )) as { insertId?: number } | undefined;
       const out: Record<string, unknown> = {};
-      for (const c of columns) out[c.attribute] = fromColumn(c, rows[0][c.field]);
+      for (const c of written) out[c.attribute] = fromColumn(c, toParam(c, row[c.attribute]));
+      if (!('id' in row)) {
+        const id = Number(result?.insertId);
+        if (!Number.isInteger(id) || id <= 0) throw new Error(`INSERT INTO ${table} returned no id`);
+        out.id = id;
+      }
       return out as A;
     },
     async update(id, patch, current, into) {
@@ -93,8 +163,7 @@ export function rowStore<A extends object>(sequelize: Sequelize, model: ModelSta
       for (const [attribute, v] of Object.entries(patch)) {
         if (v === undefined) continue;
         if (current && sameValue((current as Record<string, unknown>)[attribute], v)) continue;
-        const c = byAttribute.get(attribute);
-        if (!c) throw new Error(`${table} has no attribute ${attribute}`);
+        const c = column(attribute);
         sets.push(`${c.field} = ?`);
         params.push(toParam(c, v));
       }

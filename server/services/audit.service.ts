@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Sequelize } from 'sequelize';
 import { maskPersonalData } from '../../common/mask.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
 import { sequelizeSql } from '../../db/sequelize-sql.ts';
 
 /** The SQL an audit append runs on: the caller's transaction (an engine exporter's, or a service's). */
@@ -100,7 +101,7 @@ export async function appendAudit(sql: AuditSql, records: readonly AuditRecord[]
         ]);
       } catch (err) {
         // Another transaction started this chain first; its head is locked and read below.
-        if (!isDuplicate(err)) throw err;
+        if (!isUniqueViolation(err)) throw err;
       }
     }
     heads.push(...(await lockHeads(sql, missing)));
@@ -166,16 +167,6 @@ async function lockHeads(
   return sql.all<{ chain: string; last_seq: number; last_hash: string }>(
     `SELECT chain, last_seq, last_hash FROM audit_chain WHERE chain IN (${chains.map(() => '?').join(', ')}) ORDER BY chain${sql.dialect === 'mysql' ? ' FOR UPDATE' : ''}`,
     chains,
-  );
-}
-
-function isDuplicate(err: unknown): boolean {
-  const e = err as { name?: string; code?: string; parent?: { code?: string } };
-  const code = e?.parent?.code ?? e?.code ?? '';
-  return (
-    e?.name === 'SequelizeUniqueConstraintError' ||
-    code === 'ER_DUP_ENTRY' ||
-    code.startsWith('SQLITE_CONSTRAINT')
   );
 }
 

@@ -2,7 +2,9 @@ import test from 'ava';
 import type { CaseAttributes } from '../../db/models/case.model.ts';
 import type { CategoryAttributes } from '../../db/models/category.model.ts';
 import { defineModels } from '../../db/models/index.ts';
+import { dialectOf } from '../../db/connection.ts';
 import { rowsOf } from '../../db/row-store.ts';
+import { TransactionRunner } from '../../engine/embedded/transactions.ts';
 import { seedDemo } from '../../db/seed/demo-seed.ts';
 import { openTestDatabase } from '../helpers/database.ts';
 
@@ -71,4 +73,64 @@ test('an update writes what Sequelize would read back, and only what changed', a
   await t.throwsAsync(() => cases.update(id, { nonsense: 1 } as Partial<CaseAttributes>), {
     message: /cases has no attribute nonsense/,
   });
+});
+
+test('find reads the first row whose attributes match, as findOne would', async (t) => {
+  const { db, models, id, categoryId } = await world();
+  t.teardown(() => db.close());
+  const cases = rowsOf<CaseAttributes>(models.Case);
+  const found = await cases.find({ source: 'hotline_12345', caseNo: 'RS-1' });
+  t.deepEqual(found, (await models.Case.findByPk(id))!.get({ plain: true }) as CaseAttributes);
+  t.is(await cases.find({ source: 'web', caseNo: 'RS-1' }), null);
+  t.is((await cases.find({ majorEmergency: true, sourceTicketId: null }))?.id, id);
+  const category = (await models.Category.findByPk(categoryId))!.get({ plain: true }) as CategoryAttributes;
+  t.is(
+    (await rowsOf<CategoryAttributes>(models.Category).find({ code: category.code, active: true }))?.id,
+    categoryId,
+  );
+  await t.throwsAsync(() => cases.find({ nonsense: 1 } as Partial<CaseAttributes>), {
+    message: /cases has no attribute nonsense/,
+  });
+});
+
+test('an insert in a transaction writes the row Sequelize reads back, with the defaults create would give', async (t) => {
+  const { db, models, categoryId } = await world();
+  t.teardown(() => db.close());
+  const runner = new TransactionRunner(db.sequelize, dialectOf(db.sequelize));
+  const cases = rowsOf<CaseAttributes>(models.Case);
+  const inserted = await runner.run(({ sql }) =>
+    cases.insert(
+      {
+        caseNo: 'RS-2',
+        source: 'web',
+        description: '井盖缺失',
+        lng: 119.2,
+        lat: 32.2,
+        categoryId,
+        status: 'new',
+        acceptedAt: 1_790_000_000_456,
+        processInstanceKey: '2251799813685249',
+      },
+      sql,
+    ),
+  );
+  const viaModel = (await models.Case.findByPk(inserted.id))!.get({ plain: true }) as CaseAttributes;
+  t.deepEqual(inserted, viaModel);
+  t.is(viaModel.urgency, 'normal'); // the model's default
+  t.is(viaModel.majorEmergency, false);
+  t.is(viaModel.reporterPhone, null);
+  t.is(String(viaModel.processInstanceKey), '2251799813685249');
+  t.true(viaModel.createdAt instanceof Date);
+
+  // A failing insert (the unique case number) leaves nothing and says why.
+  const refused = await runner
+    .run(({ sql }) =>
+      cases.insert({ caseNo: 'RS-2', source: 'web', description: 'x', status: 'new', acceptedAt: 1 }, sql),
+    )
+    .then(
+      () => null,
+      (err: unknown) => err as { code?: string; message?: string },
+    );
+  t.regex(`${refused?.code} ${refused?.message}`, /UNIQUE|Duplicate/i);
+  t.is(await models.Case.count({ where: { caseNo: 'RS-2' } }), 1);
 });

@@ -1,5 +1,7 @@
 import test from 'ava';
 import { QueryTypes } from 'sequelize';
+import { IntakeSchema } from '../../server/schemas/case.schema.ts';
+import { createCase } from '../../server/services/case.service.ts';
 import { type CaseWorld, createCaseWorld } from '../helpers/case-world.ts';
 import { api } from '../helpers/http.ts';
 
@@ -134,4 +136,40 @@ test('a hotline case walks from intake to closed over the HTTP API', async (t) =
     `/api/cases/${id}/history`,
   );
   t.is(history.body.processInstance.state, 'COMPLETED');
+});
+
+test('one hotline ticket filed twice at once opens one case: both answers name it, one says created', async (t) => {
+  const w = await createCaseWorld();
+  t.teardown(() => w.close());
+  // Straight to the service, in one tick: both look the ticket up before either has written it, so the
+  // second insert meets the unique key (source, ticket) and must answer with the first case.
+  const intake = IntakeSchema.parse({
+    source: 'hotline_12345',
+    sourceTicketId: 'HT-20260302-0777',
+    reporterPhone: '13812345678',
+    description: '同一工单被网关重复推送',
+    categoryCode: '06001',
+  });
+  const actor = { userId: null, username: 'gateway-12345', orgUnitId: null };
+  const [a, b] = await Promise.all([createCase(w.deps, actor, intake), createCase(w.deps, actor, intake)]);
+  t.is(a.case.id, b.case.id);
+  t.is(a.case.caseNo, b.case.caseNo);
+  t.deepEqual([a.created, b.created].sort(), [false, true]);
+  const [{ cases, instances }] = await w.db.sequelize.query<{ cases: number; instances: number }>(
+    `SELECT (SELECT COUNT(*) FROM cases WHERE source_ticket_id = 'HT-20260302-0777') AS cases,
+            (SELECT COUNT(*) FROM engine_process_instance) AS instances`,
+    { type: QueryTypes.SELECT },
+  );
+  t.is(Number(cases), 1);
+  t.is(Number(instances), 1);
+
+  // Over HTTP the repeat answers 200 with the same case.
+  const dispatcher = await w.signIn('city.dispatcher');
+  const again = await api<{ case: { id: number }; created: boolean }>(w, dispatcher, 'POST', '/api/cases', {
+    source: 'hotline_12345',
+    sourceTicketId: 'HT-20260302-0777',
+    description: '重复推送',
+  });
+  t.is(again.status, 200);
+  t.is(again.body.case.id, a.case.id);
 });
