@@ -9,6 +9,7 @@ import { maskPersonalData } from '../../common/mask.ts';
 export function requestLog(log: Logger): RequestHandler {
   const http = log.child({ scope: 'http' });
   return (req, res, next) => {
+    if (!http.isLevelEnabled('info')) return next();
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       if (!req.originalUrl.startsWith('/api/')) return;

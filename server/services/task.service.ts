@@ -194,6 +194,33 @@ function taskNotFound(key: string): NotFoundError {
   return new NotFoundError('TASK_NOT_FOUND', `No task ${key} for you`);
 }
 
+/** The tasks whose choices depend on the case's variables (the town the case is in or was sent to). */
+const CHOICES_FROM_VARIABLES = new Set(['dispatch-town', 'decide-return']);
+
+type FormSchema = Parameters<typeof validateFormData>[0];
+
+/** Deployed forms, parsed, by form key: a key names one deployed version, which never changes. */
+const deployedForms = new Map<string, { schema: FormSchema; hasDynamicChoices: boolean }>();
+
+async function deployedForm(
+  deps: TaskServiceDeps,
+  formKey: string,
+): Promise<{ schema: FormSchema; hasDynamicChoices: boolean }> {
+  let form = deployedForms.get(formKey);
+  if (!form) {
+    const schema = JSON.parse((await deps.engine.getForm(formKey)).schema) as FormSchema;
+    const dynamic = (components: unknown[] | undefined): boolean =>
+      (components ?? []).some((c) => {
+        const component = c as { valuesKey?: unknown; components?: unknown[] };
+        return typeof component.valuesKey === 'string' || dynamic(component.components);
+      });
+    form = { schema, hasDynamicChoices: dynamic(schema.components) };
+    if (deployedForms.size >= 500) deployedForms.delete(deployedForms.keys().next().value as string);
+    deployedForms.set(formKey, form);
+  }
+  return form;
+}
+
 /** The choices a task's form offers, as the variables its fields' `valuesKey` name. */
 async function formOptions(deps: TaskServiceDeps, task: UserTask, variables: Variables): Promise<Variables> {
   const unitOption = (u: { get(k: string): unknown }) => ({
@@ -202,16 +229,11 @@ async function formOptions(deps: TaskServiceDeps, task: UserTask, variables: Var
   });
   switch (task.elementId) {
     case 'register': {
-      const categories = await deps.models.Category.findAll({
-        where: { level: 'minor', active: true },
-        order: [['code', 'ASC']],
-      });
-      return {
-        categoryOptions: categories.map((c) => ({
-          label: `${c.get('code')} ${c.get('name')}`,
-          value: c.get('code'),
-        })),
-      };
+      const categories = await directSql(deps.sequelize).all<{ code: string; name: string }>(
+        "SELECT code, name FROM category WHERE level = 'minor' AND active = ? ORDER BY code",
+        [true],
+      );
+      return { categoryOptions: categories.map((c) => ({ label: `${c.code} ${c.name}`, value: c.code })) };
     }
     case 'dispatch-city': {
       const units = await deps.models.OrgUnit.findAll({
@@ -304,18 +326,21 @@ export async function completeTask(
   }
   const data: Variables = { ...variables, lastAction: action };
   if (task.formKey && /^\d+$/.test(task.formKey)) {
-    const schema = JSON.parse((await deps.engine.getForm(task.formKey)).schema) as Parameters<
-      typeof validateFormData
-    >[0];
+    const form = await deployedForm(deps, task.formKey);
     // The dynamic choices (units to dispatch to, categories) as the task offers them now, for the check only.
     // Last, so that a client cannot send choices of its own.
-    const processVariables = Object.fromEntries(
-      (await deps.engine.getVariables(task.processInstanceKey))
-        .filter((v) => v.scopeKey === task.processInstanceKey)
-        .map((v) => [v.name, v.value]),
-    );
-    const choices = await formOptions(deps, task, processVariables);
-    const problems = validateFormData(schema, { ...data, ...choices });
+    let choices: Variables = {};
+    if (form.hasDynamicChoices) {
+      const processVariables = CHOICES_FROM_VARIABLES.has(task.elementId)
+        ? Object.fromEntries(
+            (await deps.engine.getVariables(task.processInstanceKey))
+              .filter((v) => v.scopeKey === task.processInstanceKey)
+              .map((v) => [v.name, v.value]),
+          )
+        : {};
+      choices = await formOptions(deps, task, processVariables);
+    }
+    const problems = validateFormData(form.schema, { ...data, ...choices });
     if (problems.length > 0) {
       throw new InvalidArgumentError(
         'FORM_INVALID',
