@@ -1,39 +1,18 @@
+import { fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { type MultiPolygonCoordinates, pointInMultiPolygon } from '../../server/services/geo.ts';
 import { autoRoute } from '../../server/services/routing.service.ts';
 import type { Models } from '../../db/models/index.ts';
+import type { CasePlan, DriverReply, DriverRun } from './drivers.ts';
 import { Samples, ms, percentile, printTable, random } from './stats.ts';
-import { type RunningSystem, call } from './system.ts';
+import type { RunningSystem } from './system.ts';
 
 /** Part 1 options. */
 export interface E2eOptions {
   cases: number;
   concurrency: number;
   warmup: number;
-}
-
-/** One user task of the walk: who finds it in their inbox and how they complete it. */
-interface Step {
-  elementId: string;
-  user: string;
-  action: string;
-  variables: Record<string, unknown>;
-}
-
-/** What one driver needs to walk one case. */
-interface CasePlan {
-  ticket: string;
-  intake: Record<string, unknown>;
-  townId: number;
-  categoryId: number;
-  steps: Step[];
-}
-
-interface InboxItem {
-  userTaskKey: string;
-  elementId: string;
-  caseId: number | null;
 }
 
 interface GridPoint {
@@ -154,108 +133,27 @@ async function planCases(
 
 const sleep = (msec: number): Promise<void> => new Promise((r) => setTimeout(r, msec));
 
-/** Counters of one run. */
-interface RunCounters {
-  emptyPolls: number;
-  pagesRead: number;
-  requests: number;
-}
-
-/**
- * Finds the case's task in the user's inbox as a dispatcher would: filtered by the case's town, 小类 and
- * source (the filters GET /api/tasks offers), newest first, paging on until the list ends; if the task is
- * not there yet (the workers are still moving the case on), polls again with a short back-off.
- */
-async function findTask(
-  sys: RunningSystem,
-  headers: Record<string, string>,
-  plan: CasePlan,
-  caseId: number,
-  elementId: string,
-  samples: Samples,
-  counters: RunCounters,
-): Promise<InboxItem> {
-  const pageSize = 50;
-  const filter = `townId=${plan.townId}&categoryId=${plan.categoryId}&source=hotline_12345&sort=created&pageSize=${pageSize}`;
-  const deadline = performance.now() + 60_000;
-  let backoff = 2;
-  for (;;) {
-    for (let page = 1; ; page++) {
-      const res = await call<{ items: InboxItem[] }>(
-        sys.baseUrl,
-        headers,
-        'GET',
-        `/api/tasks?${filter}&page=${page}`,
-      );
-      samples.add('inbox', res.ms);
-      counters.requests++;
-      counters.pagesRead++;
-      if (res.status !== 200) throw new Error(`inbox: ${res.status} ${JSON.stringify(res.body)}`);
-      const item = res.body.items.find((t) => t.caseId === caseId && t.elementId === elementId);
-      if (item) return item;
-      if (res.body.items.length < pageSize) break;
-    }
-    counters.emptyPolls++;
-    if (performance.now() > deadline)
-      throw new Error(`case ${caseId}: no ${elementId} task in the inbox after 60 s (a worker stuck?)`);
-    await sleep(backoff);
-    backoff = Math.min(backoff * 2, 50);
-  }
-}
-
-async function walk(
-  sys: RunningSystem,
-  sessions: Map<string, Record<string, string>>,
-  plan: CasePlan,
-  samples: Samples,
-  counters: RunCounters,
-): Promise<void> {
-  const filed = await call<{ case: { id: number }; created: boolean }>(
-    sys.baseUrl,
-    sessions.get('city.dispatcher')!,
-    'POST',
-    '/api/cases',
-    plan.intake,
-  );
-  samples.add('intake', filed.ms);
-  counters.requests++;
-  if (filed.status !== 201) throw new Error(`intake: ${filed.status} ${JSON.stringify(filed.body)}`);
-  const caseId = filed.body.case.id;
-  for (const step of plan.steps) {
-    const headers = sessions.get(step.user)!;
-    const item = await findTask(sys, headers, plan, caseId, step.elementId, samples, counters);
-    const claim = await call(sys.baseUrl, headers, 'POST', `/api/tasks/${item.userTaskKey}/claim`);
-    samples.add('claim', claim.ms);
-    counters.requests++;
-    if (claim.status !== 204)
-      throw new Error(`claim ${step.elementId}: ${claim.status} ${JSON.stringify(claim.body)}`);
-    const done = await call(sys.baseUrl, headers, 'POST', `/api/tasks/${item.userTaskKey}/complete`, {
-      action: step.action,
-      variables: step.variables,
-    });
-    samples.add('complete', done.ms);
-    samples.add(`complete ${step.elementId}`, done.ms);
-    counters.requests++;
-    if (done.status !== 204)
-      throw new Error(`complete ${step.elementId}: ${done.status} ${JSON.stringify(done.body)}`);
-  }
-}
-
-async function runDrivers(
-  sys: RunningSystem,
-  sessions: Map<string, Record<string, string>>,
-  plans: CasePlan[],
-  concurrency: number,
-  samples: Samples,
-  counters: RunCounters,
-): Promise<number> {
-  const start = performance.now();
-  let next = 0;
-  const driver = async (): Promise<void> => {
-    while (next < plans.length) await walk(sys, sessions, plans[next++], samples, counters);
+/** The drivers' process (bench/cases/drivers.ts): one run at a time. */
+function forkDrivers(): { run(run: DriverRun): Promise<Extract<DriverReply, { ok: true }>>; close(): void } {
+  const child = fork(new URL('./drivers.ts', import.meta.url), [], {
+    execArgv: ['--import=tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return {
+    run: (run) =>
+      new Promise((resolve, reject) => {
+        const onExit = (code: number | null): void =>
+          reject(new Error(`the drivers' process exited (${code})`));
+        child.once('exit', onExit);
+        child.once('message', (reply: DriverReply) => {
+          child.off('exit', onExit);
+          if (reply.ok) resolve(reply);
+          else reject(new Error(`drivers: ${reply.error}`));
+        });
+        child.send(run);
+      }),
+    close: () => child.disconnect(),
   };
-  await Promise.all(Array.from({ length: concurrency }, driver));
-  return (performance.now() - start) / 1000;
 }
 
 /** Waits until every case of the run has ended (its 考核 row written) or 60 s pass. */
@@ -290,18 +188,38 @@ export async function runEndToEnd(
       `${new Set(plans.map((p) => p.categoryId)).size} auto-routed 小类, ${new Set(plans.map((p) => p.steps[2].user)).size} grids`,
   );
 
-  const samples = new Samples();
-  const counters: RunCounters = { emptyPolls: 0, pagesRead: 0, requests: 0 };
-  if (warm.length > 0) {
-    await runDrivers(sys, sessions, warm, options.concurrency, samples, counters);
-    await waitForEnd(sequelize, `${run}-W`, warm.length);
-    samples.clear();
-    Object.assign(counters, { emptyPolls: 0, pagesRead: 0, requests: 0 });
+  const drivers = forkDrivers();
+  let result: Extract<DriverReply, { ok: true }>;
+  let cpu: NodeJS.CpuUsage;
+  let elu0: ReturnType<typeof performance.eventLoopUtilization>;
+  let elu: number;
+  try {
+    const sessionList = [...sessions];
+    if (warm.length > 0) {
+      await drivers.run({
+        baseUrl: sys.baseUrl,
+        sessions: sessionList,
+        plans: warm,
+        concurrency: options.concurrency,
+      });
+      await waitForEnd(sequelize, `${run}-W`, warm.length);
+    }
+    const cpu0 = process.cpuUsage();
+    elu0 = performance.eventLoopUtilization();
+    result = await drivers.run({
+      baseUrl: sys.baseUrl,
+      sessions: sessionList,
+      plans,
+      concurrency: options.concurrency,
+    });
+    cpu = process.cpuUsage(cpu0);
+    elu = performance.eventLoopUtilization(elu0).utilization;
+  } finally {
+    drivers.close();
   }
-
-  const cpu0 = process.cpuUsage();
-  const seconds = await runDrivers(sys, sessions, plans, options.concurrency, samples, counters);
-  const cpu = process.cpuUsage(cpu0);
+  const { seconds, counters } = result;
+  const samples = new Samples();
+  for (const [name, list] of result.samples) for (const v of list) samples.add(name, v);
   const ended = await waitForEnd(sequelize, `${run}-T`, plans.length);
 
   const statuses = await sequelize.query<{ status: string; n: number }>(
@@ -330,9 +248,10 @@ export async function runEndToEnd(
       `${counters.emptyPolls} polls found the task not there yet (the workers still moving the case on)`,
   );
   console.log(
-    `  CPU of this process ${((cpu.user + cpu.system) / 1000 / plans.length).toFixed(1)} ms per case (server, engine, workers and drivers share it)`,
+    `  CPU per case       server ${((cpu.user + cpu.system) / 1000 / plans.length).toFixed(1)} ms (Express, engine, workers, exporters: one process, its event loop busy ${(elu * 100).toFixed(0)} %); ` +
+      `drivers ${(result.cpuMs / plans.length).toFixed(1)} ms (their own process)`,
   );
-  console.log('\n  API latency per call (ms, client side, in-process server)');
+  console.log("\n  API latency per call (ms, client side: the drivers' process over loopback)");
   const rows = samples.names().map((name) => {
     const list = samples.get(name);
     return [

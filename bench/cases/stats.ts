@@ -31,6 +31,11 @@ export class Samples {
   clear(): void {
     this.byName.clear();
   }
+
+  /** Every name with its samples (to send them to another process). */
+  entries(): [string, number[]][] {
+    return [...this.byName];
+  }
 }
 
 /** Nearest-rank percentile, as bench/engine.bench.ts computes it. */

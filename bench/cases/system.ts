@@ -10,6 +10,8 @@ import { startSystem as startGridflow } from '../../server/system.ts';
 import type { EmbeddedEngine } from '../../engine/embedded/embedded-engine.ts';
 import type { BenchDatabase } from './database.ts';
 
+export { call } from './http-client.ts';
+
 /** Gridflow as server/main.ts wires it, in this process, on a free port. */
 export interface RunningSystem {
   baseUrl: string;
@@ -87,23 +89,4 @@ export async function startSystem(
       await system.stop();
     },
   };
-}
-
-/** One HTTP call: status, parsed body, milliseconds (client side, body read included). */
-export async function call<T>(
-  baseUrl: string,
-  headers: Record<string, string>,
-  method: string,
-  urlPath: string,
-  body?: unknown,
-): Promise<{ status: number; body: T; ms: number }> {
-  const start = performance.now();
-  const res = await fetch(`${baseUrl}${urlPath}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  const ms = performance.now() - start;
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T, ms };
 }
