@@ -37,25 +37,39 @@ export function chainOf(record: Pick<AuditRecord, 'caseId' | 'chain'>): string {
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  const object = value as Record<string, unknown>;
+  let out = '{';
+  for (const key of Object.keys(object).sort()) {
+    const v = object[key];
+    if (v === undefined) continue;
+    if (out.length > 1) out += ',';
+    out += `${JSON.stringify(key)}:${canonicalJson(v)}`;
+  }
+  return `${out}}`;
 }
 
-/** The hash of a stored record: covers the previous hash of its chain and every field. */
+/**
+ * The hash of a stored record: covers the previous hash of its chain and every field. The body is
+ * `canonicalJson` of the fields (chain, chainSeq, at, actor, action, entityType, entityId, caseId, payload),
+ * written out here in its sorted key order because every record of every command is hashed (a test holds
+ * the two equal).
+ */
 export function recordHash(prevHash: string, r: StoredAudit): string {
-  const body = canonicalJson({
-    chain: r.chain,
-    chainSeq: r.chainSeq,
-    at: r.at,
-    actor: r.actor,
-    action: r.action,
-    entityType: r.entityType,
-    entityId: r.entityId,
-    caseId: r.caseId,
-    payload: r.payload,
-  });
+  let body = '{';
+  const field = (key: string, v: unknown): void => {
+    if (v === undefined) return;
+    body += `${body.length > 1 ? ',' : ''}"${key}":${JSON.stringify(v)}`;
+  };
+  field('action', r.action);
+  field('actor', r.actor);
+  field('at', r.at);
+  field('caseId', r.caseId);
+  field('chain', r.chain);
+  field('chainSeq', r.chainSeq);
+  field('entityId', r.entityId);
+  field('entityType', r.entityType);
+  field('payload', r.payload);
+  body += '}';
   return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
 }
 

@@ -1,4 +1,4 @@
-import { QueryTypes, type Sequelize } from 'sequelize';
+import type { Sequelize } from 'sequelize';
 import { maskPhone } from '../../common/mask.ts';
 import { directSql } from '../../db/sequelize-sql.ts';
 import { NotFoundError } from '../../common/errors.ts';
@@ -192,16 +192,14 @@ export async function caseDetail(
   id: number,
 ): Promise<{ case: CaseView; timeline: TimelineEntry[]; attachments: unknown[] }> {
   const scope = caseScope(p);
-  const rows = await sequelize.query<Record<string, unknown>>(
+  const sql = directSql(sequelize);
+  const rows = await sql.all<Record<string, unknown>>(
     `SELECT ${COLUMNS} FROM ${FROM} WHERE c.id = ? AND ${scope.where}`,
-    {
-      replacements: [id, ...scope.params],
-      type: QueryTypes.SELECT,
-    },
+    [id, ...scope.params],
   );
   if (rows.length === 0) throw new NotFoundError('CASE_NOT_FOUND', `No case ${id} for you`);
   const view = toView(rows[0]);
-  const tasks = await sequelize.query<{
+  const tasks = await sql.all<{
     name: string | null;
     element_id: string;
     state: string;
@@ -211,7 +209,7 @@ export async function caseDetail(
     completed_at: number | string | null;
   }>(
     'SELECT name, element_id, state, action, completed_by, created_at, completed_at FROM task WHERE case_id = ? ORDER BY created_at, user_task_key',
-    { replacements: [id], type: QueryTypes.SELECT },
+    [id],
   );
   const timeline: TimelineEntry[] = [];
   if (view.acceptedAt)
@@ -235,7 +233,7 @@ export async function caseDetail(
       actor: null,
     });
   timeline.sort((a, b) => a.at.localeCompare(b.at));
-  const files = await sequelize.query<{
+  const files = await sql.all<{
     id: number;
     fileName: string;
     contentType: string;
@@ -243,7 +241,7 @@ export async function caseDetail(
     createdAt: string | Date;
   }>(
     'SELECT id, file_name AS fileName, content_type AS contentType, size_bytes AS sizeBytes, created_at AS createdAt FROM attachment WHERE case_id = ? ORDER BY id',
-    { replacements: [id], type: QueryTypes.SELECT },
+    [id],
   );
   // SQLite hands back the timestamp as text, MySQL as a Date: both leave here as ISO 8601.
   const attachments = files.map((a) => ({

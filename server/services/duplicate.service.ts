@@ -1,4 +1,5 @@
-import { QueryTypes, type Sequelize } from 'sequelize';
+import type { Sequelize } from 'sequelize';
+import { directSql } from '../../db/sequelize-sql.ts';
 
 /** Statuses of a case that is no longer open. */
 export const CLOSED_STATUSES = ['closed', 'voided', 'merged'];
@@ -33,24 +34,21 @@ export async function findDuplicate(
   const dLat = options.radiusM / 111_000;
   const dLng = options.radiusM / (111_000 * Math.cos((subject.lat * Math.PI) / 180));
   const since = subject.acceptedAt - options.windowHours * 3_600_000;
-  const candidates = await sequelize.query<{ id: number; lng: number; lat: number }>(
+  const candidates = await directSql(sequelize).all<{ id: number; lng: number; lat: number }>(
     `SELECT id, lng, lat FROM cases
       WHERE category_id = ? AND id <> ? AND accepted_at >= ? AND status NOT IN (${CLOSED_STATUSES.map(() => '?').join(', ')})
         AND lng BETWEEN ? AND ? AND lat BETWEEN ? AND ? AND id < ?`,
-    {
-      replacements: [
-        subject.categoryId,
-        subject.id,
-        since,
-        ...CLOSED_STATUSES,
-        subject.lng - dLng,
-        subject.lng + dLng,
-        subject.lat - dLat,
-        subject.lat + dLat,
-        subject.id,
-      ],
-      type: QueryTypes.SELECT,
-    },
+    [
+      subject.categoryId,
+      subject.id,
+      since,
+      ...CLOSED_STATUSES,
+      subject.lng - dLng,
+      subject.lng + dLng,
+      subject.lat - dLat,
+      subject.lat + dLat,
+      subject.id,
+    ],
   );
   let best: { id: number; d: number } | null = null;
   for (const c of candidates) {

@@ -1,4 +1,5 @@
-import { QueryTypes, type Sequelize } from 'sequelize';
+import type { Sequelize } from 'sequelize';
+import { directSql } from '../../db/sequelize-sql.ts';
 import { type MultiPolygonCoordinates, pointInMultiPolygon } from './geo.ts';
 
 /** Where a point is: its grid, village and town (属地). */
@@ -21,7 +22,7 @@ export async function locatePoint(
   lat: number,
   day: string = new Date().toISOString().slice(0, 10),
 ): Promise<Location | null> {
-  const candidates = await sequelize.query<{
+  const candidates = await directSql(sequelize).all<{
     id: number;
     code: string;
     geometry: string;
@@ -32,7 +33,7 @@ export async function locatePoint(
        FROM grid g JOIN org_unit v ON v.id = g.village_id
       WHERE g.min_lng <= ? AND g.max_lng >= ? AND g.min_lat <= ? AND g.max_lat >= ?
         AND g.valid_from <= ? AND (g.valid_to IS NULL OR g.valid_to >= ?)`,
-    { replacements: [lng, lng, lat, lat, day, day], type: QueryTypes.SELECT },
+    [lng, lng, lat, lat, day, day],
   );
   for (const c of candidates) {
     const geometry = JSON.parse(c.geometry) as { coordinates: MultiPolygonCoordinates };

@@ -1,7 +1,16 @@
 import test from 'ava';
 import type { Sequelize } from 'sequelize';
 import { sequelizeSql } from '../../../db/sequelize-sql.ts';
-import { type AuditRecord, appendAudit, verifyAudit } from '../../../server/services/audit.service.ts';
+import { createHash } from 'node:crypto';
+import {
+  type AuditRecord,
+  GENESIS,
+  type StoredAudit,
+  appendAudit,
+  canonicalJson,
+  recordHash,
+  verifyAudit,
+} from '../../../server/services/audit.service.ts';
 import { openTestDatabase } from '../../helpers/database.ts';
 
 const record = (i: number, caseId: number | null): AuditRecord => ({
@@ -93,4 +102,56 @@ test('concurrent appends to one chain never fork it', async (t) => {
   await Promise.all(Array.from({ length: 20 }, (_, i) => appendInTransaction(sequelize, [record(i, 42)])));
 
   t.deepEqual(await verifyAudit(sequelizeSql(sequelize)), { ok: true, records: 20, chains: 1 });
+});
+
+test('a record hash is the SHA-256 of the previous hash and the canonical JSON of its fields', (t) => {
+  const records: StoredAudit[] = [
+    {
+      chain: 'case:7',
+      chainSeq: 3,
+      at: 1_790_000_000_123,
+      actor: '王五 "dispatcher"',
+      action: 'engine.ELEMENT_COMPLETED',
+      entityType: 'process_instance',
+      entityId: '2251799813685249',
+      caseId: 7,
+      payload: canonicalJson({ z: 1, a: ['x', { b: null, a: '引号"\\\n' }] }),
+      prevHash: GENESIS,
+      hash: '',
+    },
+    {
+      chain: 'system',
+      chainSeq: 1,
+      at: 0,
+      actor: 'system',
+      action: 'user.created',
+      entityType: 'user',
+      entityId: null,
+      caseId: null,
+      payload: null,
+      prevHash: GENESIS,
+      hash: '',
+    },
+    { ...({} as StoredAudit), chain: 'system', chainSeq: 2, at: 5, actor: 'a', action: 'b', entityType: 'c' },
+  ];
+  for (const r of records) {
+    const fields = {
+      chain: r.chain,
+      chainSeq: r.chainSeq,
+      at: r.at,
+      actor: r.actor,
+      action: r.action,
+      entityType: r.entityType,
+      entityId: r.entityId,
+      caseId: r.caseId,
+      payload: r.payload,
+    };
+    const expected = createHash('sha256')
+      .update(`${GENESIS}\n${canonicalJson(fields)}`)
+      .digest('hex');
+    t.is(recordHash(GENESIS, r), expected);
+  }
+  t.is(canonicalJson({ b: 1, a: { d: undefined, c: [2, 'x'] } }), '{"a":{"c":[2,"x"]},"b":1}');
+  // As the audit log's first release hashed it: chains written then still verify.
+  t.is(recordHash(GENESIS, records[0]), '3012785cd09f4ea1801319317acb283a7b77eae4f671050b86d361de682fb3ce');
 });
