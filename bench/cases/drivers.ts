@@ -60,7 +60,7 @@ async function findTask(
   const pageSize = 50;
   const filter = `townId=${plan.townId}&categoryId=${plan.categoryId}&source=hotline_12345&sort=created&pageSize=${pageSize}`;
   const deadline = performance.now() + 60_000;
-  let backoff = 2;
+  let backoff = 10;
   for (;;) {
     for (let page = 1; ; page++) {
       const res = await call<{ items: InboxItem[] }>(
@@ -81,7 +81,7 @@ async function findTask(
     if (performance.now() > deadline)
       throw new Error(`case ${caseId}: no ${elementId} task in the inbox after 60 s (a worker stuck?)`);
     await sleep(backoff);
-    backoff = Math.min(backoff * 2, 50);
+    backoff = Math.min(backoff * 2, 100);
   }
 }
 
