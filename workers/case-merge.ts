@@ -17,17 +17,25 @@ export function caseMergeWorker(deps: WorkerDeps) {
     timeoutMs: 30_000,
     handler: async ({ caseId, duplicateOf, cityCentreId }, job) => {
       const now = deps.clock.now();
-      await mergeCase(deps.models, caseId, duplicateOf, now);
-      await queueNotification(deps.sequelize, deps.models, {
-        idempotencyKey: `job:${job.key}`,
-        caseId,
-        template: 'merged',
-        audience: 'reporter',
-        scope: { cityCentreId, townId: null, handlerUnitId: null },
-        payload: { mergedInto: duplicateOf },
-        at: now,
+      // In the completion's transaction: the case is merged and its reporter told exactly when the process
+      // moves on.
+      return complete({}, async ({ sql }) => {
+        await mergeCase(deps.models, caseId, duplicateOf, now, sql);
+        await queueNotification(
+          deps.sequelize,
+          deps.models,
+          {
+            idempotencyKey: `job:${job.key}`,
+            caseId,
+            template: 'merged',
+            audience: 'reporter',
+            scope: { cityCentreId, townId: null, handlerUnitId: null },
+            payload: { mergedInto: duplicateOf },
+            at: now,
+          },
+          sql,
+        );
       });
-      return complete();
     },
   });
 }

@@ -27,7 +27,7 @@ export function caseNotifyWorker(deps: WorkerDeps) {
         );
       }
       const template = job.headers.template || 'notice';
-      await queueNotification(deps.sequelize, deps.models, {
+      const notification = {
         idempotencyKey: `job:${job.key}`,
         caseId: input.caseId,
         template,
@@ -39,12 +39,16 @@ export function caseNotifyWorker(deps: WorkerDeps) {
         },
         payload: { caseNo: input.caseNo ?? null, element: job.elementId },
         at: deps.clock.now(),
-      });
-      // 督办数: an overdue notice to the supervisors counts as one supervision.
+      };
+      // 督办数: an overdue notice to the supervisors counts as one supervision. The message is queued in the
+      // completion's transaction: queued exactly when the process moves on.
       return complete(
         template === 'overdue' && audience === 'supervisors'
           ? { supervisedCount: (input.supervisedCount ?? 0) + 1 }
           : {},
+        async ({ sql }) => {
+          await queueNotification(deps.sequelize, deps.models, notification, sql);
+        },
       );
     },
   });

@@ -61,9 +61,15 @@ export async function mergeCase(
   caseId: number,
   intoCaseId: number,
   now: number,
+  sql?: WriteSql,
 ): Promise<void> {
   const cases = rowsOf<CaseAttributes>(models.Case);
   const c = await cases.get(caseId);
   if (!c) throw new NotFoundError('CASE_NOT_FOUND', `No case with id ${caseId}`);
-  await cases.update(caseId, { status: 'merged', duplicateOfId: intoCaseId, closedAt: c.closedAt ?? now }, c);
+  await cases.update(
+    caseId,
+    { status: 'merged', duplicateOfId: intoCaseId, closedAt: c.closedAt ?? now },
+    c,
+    sql,
+  );
 }

@@ -1,5 +1,7 @@
-import { Op, QueryTypes, type Sequelize } from 'sequelize';
+import { Op, type Sequelize } from 'sequelize';
 import type { Models } from '../../db/models/index.ts';
+import type { WriteSql } from '../../db/row-store.ts';
+import { directSql } from '../../db/sequelize-sql.ts';
 
 /** Who a notification goes to. */
 export type Audience = 'supervisors' | 'leaders' | 'handlers' | 'reporter';
@@ -25,26 +27,25 @@ export async function queueNotification(
   sequelize: Sequelize,
   models: Models,
   n: Notification,
+  sql?: WriteSql,
 ): Promise<number> {
   const recipients = await recipientsOf(models, n);
   const sqlite = sequelize.getDialect() === 'sqlite';
-  await sequelize.query(
-    `INSERT ${sqlite ? 'OR IGNORE' : 'IGNORE'} INTO notification_outbox (idempotency_key, case_id, template, audience, channel, recipients, payload, created_at, attempts)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)`,
-    {
-      replacements: [
-        n.idempotencyKey,
-        n.caseId,
-        n.template,
-        n.audience,
-        n.audience === 'reporter' ? 'sms' : 'app',
-        JSON.stringify(recipients),
-        JSON.stringify(n.payload),
-        n.at,
-      ],
-      type: QueryTypes.INSERT,
-    },
-  );
+  const text = `INSERT ${sqlite ? 'OR IGNORE' : 'IGNORE'} INTO notification_outbox (idempotency_key, case_id, template, audience, channel, recipients, payload, created_at, attempts)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)`;
+  const params = [
+    n.idempotencyKey,
+    n.caseId,
+    n.template,
+    n.audience,
+    n.audience === 'reporter' ? 'sms' : 'app',
+    JSON.stringify(recipients),
+    JSON.stringify(n.payload),
+    n.at,
+  ];
+  // With `sql` (a job completion's transaction), the message is queued with the process moving on.
+  if (sql) await sql.run(text, params);
+  else await directSql(sequelize).run(text, params);
   return recipients.length;
 }
 

@@ -1,5 +1,8 @@
 import test from 'ava';
 import { QueryTypes } from 'sequelize';
+import { sequelizeSql } from '../../db/sequelize-sql.ts';
+import type { JobOutcome } from '../../engine/job-worker.ts';
+import { createWorkers } from '../../workers/index.ts';
 import { createWorkerWorld } from '../helpers/worker-world.ts';
 
 interface OutboxRow {
@@ -69,4 +72,46 @@ test('an audience the worker does not know is a bug in the diagram: it throws, n
     type: QueryTypes.SELECT,
   });
   t.is(Number(n), 0);
+});
+
+test('the message is queued in the job completion: nothing before it runs, nothing if it rolls back', async (t) => {
+  const w = await createWorkerWorld();
+  t.teardown(() => w.close());
+  const cityCentreId = await w.unit({ level: 'city', kind: 'centre' });
+  const caseId = await w.insertCase();
+  const worker = createWorkers(w.deps).find((d) => d.type === 'case-notify')!;
+  const outcome = (await worker.handler(worker.input.parse({ caseId, cityCentreId }), {
+    key: '777',
+    processInstanceKey: '1',
+    elementId: 'notify-leaders',
+    headers: { template: 'major', audience: 'leaders' },
+    retries: 3,
+    worker: 'test',
+  })) as JobOutcome;
+  const queued = async (): Promise<number> =>
+    Number(
+      (
+        await w.db.sequelize.query<{ n: number }>(
+          "SELECT COUNT(*) AS n FROM notification_outbox WHERE idempotency_key = 'job:777'",
+          { type: QueryTypes.SELECT },
+        )
+      )[0].n,
+    );
+  t.is(outcome.kind, 'complete');
+  t.is(await queued(), 0);
+  const within = (outcome as Extract<JobOutcome, { kind: 'complete' }>).within!;
+
+  // The engine refuses the completion (a late answer) after the worker's writes: they roll back with it.
+  await t.throwsAsync(() =>
+    w.db.sequelize.transaction(async (transaction) => {
+      await within({ transaction, sql: sequelizeSql(w.db.sequelize, transaction) });
+      throw new Error('job 777 was activated again by another worker');
+    }),
+  );
+  t.is(await queued(), 0);
+
+  await w.db.sequelize.transaction((transaction) =>
+    within({ transaction, sql: sequelizeSql(w.db.sequelize, transaction) }),
+  );
+  t.is(await queued(), 1);
 });
