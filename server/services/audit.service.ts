@@ -325,15 +325,9 @@ export async function caseAuditTrail(
   const sql = sequelizeSql(sequelize);
   const chain = `case:${caseId}`;
   const verification = await verifyAudit(sql, { chain });
-  const rows = await sql.all<{
-    chain_seq: number | string;
-    at: number | string;
-    actor: string;
-    action: string;
-    entity_type: string;
-    entity_id: string | null;
-    hash: string;
-  }>(
+  const rows = await sql.all<
+    Pick<AuditRow, 'chain_seq' | 'at' | 'actor' | 'action' | 'entity_type' | 'entity_id' | 'hash'>
+  >(
     'SELECT chain_seq, at, actor, action, entity_type, entity_id, hash FROM audit_log WHERE chain = ? ORDER BY chain_seq LIMIT ?',
     [chain, AUDIT_RECORDS_MAX + 1],
   );
