@@ -8,6 +8,7 @@ import * as outboxDelivery from './migrations/20261128-0005-outbox-delivery.ts';
 import * as queryIndexes from './migrations/20261128-0006-query-indexes.ts';
 import * as openCandidates from './migrations/20261128-0007-open-candidates.ts';
 import * as caseParty from './migrations/20261128-0008-case-party.ts';
+import * as candidateDueOrder from './migrations/20261128-0009-candidate-due-order.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 const MIGRATIONS = [
@@ -19,6 +20,7 @@ const MIGRATIONS = [
   { name: '20261128-0006-query-indexes', module: queryIndexes },
   { name: '20261128-0007-open-candidates', module: openCandidates },
   { name: '20261128-0008-case-party', module: caseParty },
+  { name: '20261128-0009-candidate-due-order', module: candidateDueOrder },
 ];
 
 /** The umzug migrator over the application database; the `migrations` table records what ran. */

@@ -3,6 +3,7 @@ import { QueryTypes, type Sequelize } from 'sequelize';
 import { TransactionRunner } from '../../engine/embedded/transactions.ts';
 import { type MultiPolygonCoordinates, pointInMultiPolygon } from '../../server/services/geo.ts';
 import { caseNumber } from '../../server/services/case.service.ts';
+import { dueOrder } from '../../server/exporters/task-projection.exporter.ts';
 import { random, thousands, weighted } from './stats.ts';
 
 /** What to load. */
@@ -474,7 +475,12 @@ export async function bulkLoad(sequelize: Sequelize, options: LoadOptions): Prom
     ],
     1000,
   );
-  const candidates = new Inserter(txs, 'task_candidate', ['user_task_key', 'group_name', 'open'], 4000);
+  const candidates = new Inserter(
+    txs,
+    'task_candidate',
+    ['user_task_key', 'group_name', 'open', 'due_order'],
+    4000,
+  );
   const parties = new Inserter(txs, 'case_party', ['unit_id', 'case_id', 'accepted_at'], 4000);
 
   /** A point inside the grid (rejection sampling in its bounding box). */
@@ -779,7 +785,7 @@ export async function bulkLoad(sequelize: Sequelize, options: LoadOptions): Prom
           urgency,
           caseNo,
         ]);
-        await candidates.add([key, w.group, openTask ? 1 : 0]);
+        await candidates.add([key, w.group, openTask ? 1 : 0, dueOrder(w.due)]);
         tasksWritten++;
       }
       // The units the case's tasks were offered to, as the task-projection exporter records them.

@@ -20,6 +20,21 @@ export function taskProjectionExporter(caseKeys: CaseKeys, dialect: 'sqlite' | '
 
 type Sql = Parameters<Exporter['export']>[1]['sql'];
 
+/** `task_candidate.due_order` of a task without a due date: after every date (migration 0009). */
+export const NO_DUE = 8_640_000_000_000_000;
+
+/** A task's place in "most urgent first": its due time, or NO_DUE. */
+export const dueOrder = (dueAt: number | null): number => dueAt ?? NO_DUE;
+
+/** Offers a task to its groups, in due order. */
+async function insertCandidates(sql: Sql, key: number, groups: readonly string[], dueAt: number | null) {
+  if (groups.length === 0) return;
+  await sql.run(
+    `INSERT INTO task_candidate (user_task_key, group_name, due_order) VALUES ${groups.map(() => '(?, ?, ?)').join(', ')}`,
+    groups.flatMap((g) => [key, g, dueOrder(dueAt)]),
+  );
+}
+
 async function apply(
   e: HistoryEvent,
   caseId: number | null,
@@ -31,6 +46,7 @@ async function apply(
   const at = Date.parse(e.timestamp);
   switch (e.intent) {
     case 'USER_TASK_CREATED': {
+      const dueAt = p.dueDate ? Date.parse(String(p.dueDate)) : null;
       const info = caseId
         ? (
             await sql.all<{
@@ -56,7 +72,7 @@ async function apply(
           (p.name as string | null) ?? null,
           (p.assignee as string | null) ?? null,
           (p.formKey as string | null) ?? null,
-          p.dueDate ? Date.parse(String(p.dueDate)) : null,
+          dueAt,
           at,
           info?.town_id ?? null,
           info?.category_id ?? null,
@@ -66,12 +82,7 @@ async function apply(
         ],
       );
       const groups = [...new Set((p.candidateGroups as string[] | undefined) ?? [])];
-      if (groups.length > 0) {
-        await sql.run(
-          `INSERT INTO task_candidate (user_task_key, group_name) VALUES ${groups.map(() => '(?, ?)').join(', ')}`,
-          groups.flatMap((g) => [key, g]),
-        );
-      }
+      await insertCandidates(sql, key, groups, dueAt);
       if (caseId != null) await addParties(sql, dialect, caseId, info?.accepted_at ?? null, groups);
       return;
     }
@@ -84,20 +95,21 @@ async function apply(
     case 'USER_TASK_UPDATED': {
       const changes = (p.changes ?? {}) as Record<string, unknown>;
       if ('dueDate' in changes) {
-        await sql.run('UPDATE task SET due_at = ? WHERE user_task_key = ?', [
-          changes.dueDate ? Date.parse(String(changes.dueDate)) : null,
+        const dueAt = changes.dueDate ? Date.parse(String(changes.dueDate)) : null;
+        await sql.run('UPDATE task SET due_at = ? WHERE user_task_key = ?', [dueAt, key]);
+        await sql.run('UPDATE task_candidate SET due_order = ? WHERE user_task_key = ?', [
+          dueOrder(dueAt),
           key,
         ]);
       }
       if (Array.isArray(changes.candidateGroups)) {
         await sql.run('DELETE FROM task_candidate WHERE user_task_key = ?', [key]);
         const groups = [...new Set(changes.candidateGroups as string[])];
-        if (groups.length > 0) {
-          await sql.run(
-            `INSERT INTO task_candidate (user_task_key, group_name) VALUES ${groups.map(() => '(?, ?)').join(', ')}`,
-            groups.flatMap((g) => [key, g]),
-          );
-        }
+        const [task] = await sql.all<{ due_at: number | string | null }>(
+          'SELECT due_at FROM task WHERE user_task_key = ?',
+          [key],
+        );
+        await insertCandidates(sql, key, groups, task?.due_at == null ? null : Number(task.due_at));
         if (caseId != null) {
           const c = await sql.all<{ accepted_at: number | string | null }>(
             'SELECT accepted_at FROM cases WHERE id = ?',

@@ -168,7 +168,11 @@ export const OPERATIONS: Operation[] = [
     summary: '任务中心: your tasks and your groups’ tasks, filtered, sorted by due, paged',
     roles: 'signed-in',
     query: InboxSchema,
-    success: { status: 200, description: '{ items, total, page, pageSize }' },
+    success: {
+      status: 200,
+      description:
+        '{ items, total, totalCapped }: most urgent first; total counts to 1 000, then totalCapped is true',
+    },
     errors: [400],
   },
   {
@@ -345,7 +349,11 @@ export const OPERATIONS: Operation[] = [
     roles: 'admin',
     query: UserQuerySchema,
     response: UserPageSchema,
-    success: { status: 200, description: '{ items, total, page, pageSize }' },
+    success: {
+      status: 200,
+      description:
+        '{ items, total, totalCapped }: most urgent first; total counts to 1 000, then totalCapped is true',
+    },
     errors: [400, 403],
   },
   {

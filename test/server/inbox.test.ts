@@ -2,6 +2,7 @@ import test from 'ava';
 import { QueryTypes } from 'sequelize';
 import { createCaseWorld } from '../helpers/case-world.ts';
 import { api } from '../helpers/http.ts';
+import { INBOX_COUNT_CAP } from '../../server/services/task.service.ts';
 
 // The inbox reads a group's open tasks through task_candidate.open (migration 0007): these tests pin down what
 // it must still return — offered and unassigned, assigned to me, never assigned to someone else, never done.
@@ -14,25 +15,9 @@ interface InboxPage {
 test('the inbox: offered to my group, mine, someone else’s, done — each view shows exactly its tasks', async (t) => {
   const w = await createCaseWorld();
   t.teardown(() => w.close());
-  // Three grids apart, so that duplicate detection does not merge the cases.
-  const grids = (await w.models.Grid.findAll({ order: [['id', 'ASC']] })).map(
-    (g) => g.get({ plain: true }) as { minLng: number; minLat: number; maxLng: number; maxLat: number },
-  );
-  const file = (n: number) => {
-    const g = grids[n * 40];
-    return w.file({
-      source: 'hotline_12345',
-      sourceTicketId: `inbox-${n}`,
-      description: '路灯不亮',
-      lng: (g.minLng + g.maxLng) / 2,
-      lat: (g.minLat + g.maxLat) / 2,
-      categoryCode: '06001',
-    });
-  };
-  const [a, b, c] = [await file(1), await file(2), await file(3)];
-  await w.settle();
-  const keyOf = async (caseId: number) => String((await w.openTasks(caseId))[0].userTaskKey);
-  const [ka, kb, kc] = [await keyOf(a.id), await keyOf(b.id), await keyOf(c.id)];
+  const { cases, keys, keyOf } = await threeRegistrations(w, 'inbox');
+  const [ka, kb, kc] = keys;
+  const c = cases[2];
 
   const h = await w.signIn('city.dispatcher');
   const view = async (v: string) => {
@@ -77,3 +62,102 @@ test('the inbox: offered to my group, mine, someone else’s, done — each view
   const r = await api<InboxPage>(w, town, 'GET', '/api/tasks?pageSize=50');
   t.false(r.body.items.some((i) => [ka, kb, kc, kc2].includes(i.userTaskKey)));
 });
+
+test('the inbox lists the most urgent first across pages, follows a changed due date, and leaves tasks without one last', async (t) => {
+  const w = await createCaseWorld();
+  t.teardown(() => w.close());
+  const {
+    keys: [ka, kb, kc],
+  } = await threeRegistrations(w, 'due');
+  const now = w.clock.now();
+  const due = (userTaskKey: string, at: number | null) =>
+    w.engine.updateUserTask({
+      userTaskKey,
+      changeset: { dueDate: at == null ? null : new Date(at).toISOString() },
+    });
+  await due(ka, now + 3 * 3_600_000);
+  await due(kb, null);
+  await due(kc, now + 3_600_000);
+
+  const h = await w.signIn('city.dispatcher');
+  const keys = async (query: string) => {
+    const r = await api<InboxPage>(w, h, 'GET', `/api/tasks?${query}`);
+    t.is(r.status, 200);
+    return r.body.items.map((i) => i.userTaskKey);
+  };
+  t.deepEqual(await keys('pageSize=50'), [kc, ka, kb]);
+  t.deepEqual(
+    [await keys('pageSize=1&page=1'), await keys('pageSize=1&page=2'), await keys('pageSize=1&page=3')],
+    [[kc], [ka], [kb]],
+  );
+  // A claimed task comes from the user's own branch, in the same order.
+  t.is((await api(w, h, 'POST', `/api/tasks/${ka}/claim`)).status, 204);
+  t.deepEqual(await keys('pageSize=50'), [kc, ka, kb]);
+
+  // The centre moves b's deadline before the others; a's passes.
+  await due(kb, now + 30 * 60_000);
+  await due(ka, now - 60_000);
+  t.deepEqual(await keys('pageSize=50'), [ka, kb, kc]);
+  t.deepEqual(await keys('pageSize=50&overdue=true'), [ka]);
+  t.deepEqual(await keys('pageSize=50&view=groups'), [kb, kc]);
+});
+
+test('the inbox counts to 1 000 and then says "more", and still pages by due from the top', async (t) => {
+  const w = await createCaseWorld();
+  t.teardown(() => w.close());
+  const h = await w.signIn('city.dispatcher');
+  const me = await api<{ user: { groups: string[] } }>(w, h, 'GET', '/api/auth/me');
+  const group = me.body.user.groups.find((g) => g.endsWith(':dispatcher'))!;
+  // 1 005 open tasks offered to the city dispatchers, written as the task projection writes them.
+  const now = w.clock.now();
+  const n = INBOX_COUNT_CAP + 5;
+  const rows = Array.from({ length: n }, (_, i) => ({ key: 9_000_000 + i, due: now + (n - i) * 60_000 }));
+  await w.db.sequelize.transaction(async (transaction) => {
+    for (let from = 0; from < n; from += 250) {
+      const slice = rows.slice(from, from + 250);
+      await w.db.sequelize.query(
+        `INSERT INTO task (user_task_key, process_instance_key, element_id, name, state, due_at, created_at) VALUES ${slice.map(() => "(?, 1, 'dispatch-city', '一级派遣', 'CREATED', ?, ?)").join(', ')}`,
+        { replacements: slice.flatMap((r) => [r.key, r.due, now]), transaction },
+      );
+      await w.db.sequelize.query(
+        `INSERT INTO task_candidate (user_task_key, group_name, due_order) VALUES ${slice.map(() => '(?, ?, ?)').join(', ')}`,
+        { replacements: slice.flatMap((r) => [r.key, group, r.due]), transaction },
+      );
+    }
+  });
+
+  const r = await api<InboxPage & { totalCapped: boolean }>(w, h, 'GET', '/api/tasks?pageSize=3');
+  t.is(r.status, 200);
+  t.deepEqual({ total: r.body.total, capped: r.body.totalCapped }, { total: INBOX_COUNT_CAP, capped: true });
+  t.deepEqual(
+    r.body.items.map((i) => i.userTaskKey),
+    [rows[n - 1], rows[n - 2], rows[n - 3]].map((x) => String(x.key)),
+  );
+  const overdue = await api<InboxPage & { totalCapped: boolean }>(w, h, 'GET', '/api/tasks?overdue=true');
+  t.deepEqual({ total: overdue.body.total, capped: overdue.body.totalCapped }, { total: 0, capped: false });
+});
+
+type World = Awaited<ReturnType<typeof createCaseWorld>>;
+
+/** Three hotline cases waiting at 登记, three grids apart (so that none is merged as a duplicate). */
+async function threeRegistrations(w: World, ticket: string) {
+  const grids = (await w.models.Grid.findAll({ order: [['id', 'ASC']] })).map(
+    (g) => g.get({ plain: true }) as { minLng: number; minLat: number; maxLng: number; maxLat: number },
+  );
+  const file = (n: number) => {
+    const g = grids[n * 40];
+    return w.file({
+      source: 'hotline_12345',
+      sourceTicketId: `${ticket}-${n}`,
+      description: '路灯不亮',
+      lng: (g.minLng + g.maxLng) / 2,
+      lat: (g.minLat + g.maxLat) / 2,
+      categoryCode: '06001',
+    });
+  };
+  const cases = [await file(1), await file(2), await file(3)];
+  await w.settle();
+  const keyOf = async (caseId: number) => String((await w.openTasks(caseId))[0].userTaskKey);
+  const keys = [await keyOf(cases[0].id), await keyOf(cases[1].id), await keyOf(cases[2].id)];
+  return { cases, keys, keyOf };
+}

@@ -20,7 +20,7 @@ export interface User {
 /** A page of rows and the total. */
 export interface Page<T> {
   items: T[];
-  /** The number of matches; the case search stops counting at 10 000 (then `totalCapped`). */
+  /** The number of matches; the case search stops counting at 10 000, the inbox at 1 000 (then `totalCapped`). */
   total: number;
   totalCapped?: boolean;
 }

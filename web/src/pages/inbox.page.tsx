@@ -289,7 +289,7 @@ export default function InboxPage() {
   const title = (
     <Space>
       <span>{t('inbox.title')}</span>
-      <Tag>{t('common.total', { n: page?.total ?? 0 })}</Tag>
+      <Tag>{t(page?.totalCapped ? 'common.totalCapped' : 'common.total', { n: page?.total ?? 0 })}</Tag>
       {fresh.size > 0 && (
         <Tag color="blue" closable onClose={() => setFresh(new Set())} data-testid="new-tasks">
           {t('inbox.new', { n: fresh.size })}
@@ -380,7 +380,7 @@ export default function InboxPage() {
               total: page?.total ?? 0,
               showSizeChanger: true,
               pageSizeOptions: PAGE_SIZES.map(String),
-              showTotal: (n) => t('common.total', { n }),
+              showTotal: (n) => t(page?.totalCapped ? 'common.totalCapped' : 'common.total', { n }),
               onChange: (p, s) => setFilters(s !== filters.pageSize ? { pageSize: s } : { page: p }),
             }}
             scroll={{ x: 1040 }}
