@@ -481,7 +481,7 @@ export async function bulkLoad(sequelize: Sequelize, options: LoadOptions): Prom
     ['user_task_key', 'group_name', 'open', 'due_order'],
     4000,
   );
-  const parties = new Inserter(txs, 'case_party', ['unit_id', 'case_id', 'accepted_at'], 4000);
+  const parties = new Inserter(txs, 'case_party', ['unit_id', 'case_id', 'accepted_at', 'status'], 4000);
 
   /** A point inside the grid (rejection sampling in its bounding box). */
   const pointIn = (g: GridInfo): [number, number] => {
@@ -790,7 +790,7 @@ export async function bulkLoad(sequelize: Sequelize, options: LoadOptions): Prom
       }
       // The units the case's tasks were offered to, as the task-projection exporter records them.
       const units = new Set(walked.map((w) => /^unit:(\d+):/.exec(w.group)?.[1]).filter((u) => u != null));
-      for (const u of units) await parties.add([Number(u), id, accepted]);
+      for (const u of units) await parties.add([Number(u), id, accepted, status]);
     }
   }
   await cases.flush();

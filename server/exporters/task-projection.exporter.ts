@@ -56,9 +56,11 @@ async function apply(
               urgency: string;
               case_no: string;
               accepted_at: number | string | null;
-            }>('SELECT town_id, category_id, source, urgency, case_no, accepted_at FROM cases WHERE id = ?', [
-              caseId,
-            ])
+              status: string;
+            }>(
+              'SELECT town_id, category_id, source, urgency, case_no, accepted_at, status FROM cases WHERE id = ?',
+              [caseId],
+            )
           )[0]
         : undefined;
       await sql.run(
@@ -83,7 +85,7 @@ async function apply(
       );
       const groups = [...new Set((p.candidateGroups as string[] | undefined) ?? [])];
       await insertCandidates(sql, key, groups, dueAt);
-      if (caseId != null) await addParties(sql, dialect, caseId, info?.accepted_at ?? null, groups);
+      if (caseId != null && info) await addParties(sql, dialect, caseId, info, groups);
       return;
     }
     case 'USER_TASK_ASSIGNED':
@@ -111,11 +113,11 @@ async function apply(
         );
         await insertCandidates(sql, key, groups, task?.due_at == null ? null : Number(task.due_at));
         if (caseId != null) {
-          const c = await sql.all<{ accepted_at: number | string | null }>(
-            'SELECT accepted_at FROM cases WHERE id = ?',
+          const [c] = await sql.all<{ accepted_at: number | string | null; status: string }>(
+            'SELECT accepted_at, status FROM cases WHERE id = ?',
             [caseId],
           );
-          await addParties(sql, dialect, caseId, c[0]?.accepted_at ?? null, groups);
+          if (c) await addParties(sql, dialect, caseId, c, groups);
         }
       }
       return;
@@ -139,25 +141,27 @@ async function apply(
 
 /**
  * Records the units a task of the case is offered to (`unit:<id>:<role>` groups) in `case_party`, which the
- * case scope reads ("offered to my unit", migration 0008). A unit already there stays as it is.
+ * case scope reads ("offered to my unit", migration 0008), with the case's status (0010). A unit already
+ * there stays as it is.
  */
 async function addParties(
   sql: Sql,
   dialect: 'sqlite' | 'mysql',
   caseId: number,
-  acceptedAt: number | string | null,
+  c: { accepted_at: number | string | null; status: string },
   groups: readonly string[],
 ): Promise<void> {
   const units = [...new Set(groups.map((g) => /^unit:(\d+):/.exec(g)?.[1]).filter((u) => u != null))].map(
     Number,
   );
   if (units.length === 0) return;
-  const values = units.map(() => '(?, ?, ?)').join(', ');
-  const params = units.flatMap((u) => [u, caseId, acceptedAt == null ? null : Number(acceptedAt)]);
+  const values = units.map(() => '(?, ?, ?, ?)').join(', ');
+  const acceptedAt = c.accepted_at == null ? null : Number(c.accepted_at);
+  const params = units.flatMap((u) => [u, caseId, acceptedAt, c.status]);
   await sql.run(
     dialect === 'sqlite'
-      ? `INSERT INTO case_party (unit_id, case_id, accepted_at) VALUES ${values} ON CONFLICT DO NOTHING`
-      : `INSERT INTO case_party (unit_id, case_id, accepted_at) VALUES ${values} ON DUPLICATE KEY UPDATE case_id = case_id`,
+      ? `INSERT INTO case_party (unit_id, case_id, accepted_at, status) VALUES ${values} ON CONFLICT DO NOTHING`
+      : `INSERT INTO case_party (unit_id, case_id, accepted_at, status) VALUES ${values} ON DUPLICATE KEY UPDATE case_id = case_id`,
     params,
   );
 }

@@ -4,8 +4,10 @@ import type { CaseAttributes } from '../../db/models/case.model.ts';
 import type { CategoryAttributes } from '../../db/models/category.model.ts';
 import type { Models } from '../../db/models/index.ts';
 import { type WriteSql, rowsOf } from '../../db/row-store.ts';
+import { directSql } from '../../db/sequelize-sql.ts';
 import { findDuplicate } from './duplicate.service.ts';
 import { locatePoint } from './locate.service.ts';
+import { recordPartyStatus } from './scope.service.ts';
 
 /** What 受理 found out about a case. */
 export interface Acceptance {
@@ -44,12 +46,9 @@ export async function acceptCase(
     { id: c.id, categoryId: c.categoryId, lng: c.lng, lat: c.lat, acceptedAt: c.acceptedAt ?? Date.now() },
     { radiusM: options.duplicateRadiusM, windowHours: options.duplicateWindowHours },
   );
-  await cases.update(
-    caseId,
-    { gridId, villageId, townId, status: c.status === 'new' ? 'accepted' : c.status },
-    c,
-    sql,
-  );
+  const status = c.status === 'new' ? 'accepted' : c.status;
+  await cases.update(caseId, { gridId, villageId, townId, status }, c, sql);
+  if (status !== c.status) await recordPartyStatus(sql ?? directSql(sequelize), caseId, status);
   const category = c.categoryId ? await rowsOf<CategoryAttributes>(models.Category).get(c.categoryId) : null;
   const acceptLimitMin = Number(category?.limitAcceptMin ?? 10);
   return { located: gridId != null, gridId, villageId, townId, duplicateOf, acceptLimitMin };
@@ -72,4 +71,6 @@ export async function mergeCase(
     c,
     sql,
   );
+  if (c.status !== 'merged')
+    await recordPartyStatus(sql ?? directSql(models.Case.sequelize!), caseId, 'merged');
 }

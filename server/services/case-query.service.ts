@@ -68,6 +68,7 @@ const FROM = 'cases c LEFT JOIN category cat ON cat.id = c.category_id';
 export const COUNT_CAP = 10_000;
 
 const NEWEST = 'ORDER BY c.accepted_at DESC, c.id DESC';
+const STATUS_FILTER = 'c.status = ?';
 
 /**
  * Searches the cases in the user's scope, newest first. Each branch of the scope (scope.service.ts) gives its
@@ -86,7 +87,7 @@ export async function searchCases(
     filters.push(clause);
     filterParams.push(...values);
   };
-  if (q.status) add('c.status = ?', q.status);
+  if (q.status) add(STATUS_FILTER, q.status);
   if (q.townId != null) add('c.town_id = ?', q.townId);
   if (q.categoryId != null) add('c.category_id = ?', q.categoryId);
   if (q.source) add('c.source = ?', q.source);
@@ -120,7 +121,7 @@ export async function searchCases(
     ]);
     return page(rows, Number(count[0].n));
   }
-  const parts = branches.map((b) => branchSql(b, filters));
+  const parts = branches.map((b) => branchSql(b, filters, sql.dialect));
   const paramsOf = (i: number): unknown[] => [...branches[i].params, ...filterParams];
   const params = branches.flatMap((_, i) => paramsOf(i));
   const newest = parts.map(
@@ -163,7 +164,11 @@ function page(
 }
 
 /** One branch of the scope with the filters: its matching ids, and the order its index gives them in. */
-function branchSql(b: SqlScope, filters: readonly string[]): { sql: string; order: string } {
+function branchSql(
+  b: SqlScope,
+  filters: readonly string[],
+  dialect: 'sqlite' | 'mysql',
+): { sql: string; order: string } {
   if (b.where !== OFFERED_TO_UNIT) {
     return {
       sql: `SELECT c.id, c.accepted_at FROM cases c WHERE ${[b.where, ...filters].join(' AND ')}`,
@@ -174,6 +179,15 @@ function branchSql(b: SqlScope, filters: readonly string[]): { sql: string; orde
     // Driven from the unit's range of case_party (unit_id, accepted_at, case_id), newest first.
     return {
       sql: 'SELECT c.id, c.accepted_at FROM case_party cp CROSS JOIN cases c ON c.id = cp.case_id WHERE cp.unit_id = ?',
+      order: 'ORDER BY cp.accepted_at DESC, cp.case_id DESC',
+    };
+  }
+  if (filters.includes(STATUS_FILTER)) {
+    // With a status: the unit's range of (unit_id, status, accepted_at, case_id) (migration 0010), the other
+    // filters checked on each case. The status is case_party's, written with the case's.
+    const rest = filters.map((f) => (f === STATUS_FILTER ? 'cp.status = ?' : f));
+    return {
+      sql: `SELECT c.id, c.accepted_at FROM case_party cp ${dialect === 'sqlite' ? 'CROSS JOIN' : 'STRAIGHT_JOIN'} cases c ON c.id = cp.case_id WHERE cp.unit_id = ? AND ${rest.join(' AND ')}`,
       order: 'ORDER BY cp.accepted_at DESC, cp.case_id DESC',
     };
   }

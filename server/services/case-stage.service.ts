@@ -3,6 +3,8 @@ import type { Models } from '../../db/models/index.ts';
 import { type WriteSql, rowsOf } from '../../db/row-store.ts';
 import type { CaseAttributes } from '../../db/models/case.model.ts';
 import type { CategoryAttributes } from '../../db/models/category.model.ts';
+import { directSql } from '../../db/sequelize-sql.ts';
+import { recordPartyStatus } from './scope.service.ts';
 import { addWorkingMinutes, warningAt, workingMinutesBetween } from './deadline.ts';
 
 /** The stages `case-stage` records (docs/case-lifecycle.md). */
@@ -184,5 +186,8 @@ export async function recordStage(
       break;
   }
   await cases.update(c.id, patch, c, sql);
+  if (patch.status && patch.status !== c.status) {
+    await recordPartyStatus(sql ?? directSql(models.Case.sequelize!), c.id, patch.status);
+  }
   return out;
 }

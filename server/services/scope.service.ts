@@ -1,4 +1,5 @@
 import type { Role } from '../../db/models/user-role.model.ts';
+import type { WriteSql } from '../../db/row-store.ts';
 import type { Principal } from './auth.service.ts';
 
 /** A WHERE fragment on `cases c` and its parameters. */
@@ -42,6 +43,14 @@ export function caseScopeBranches(p: Principal): SqlScope[] | null {
 
 /** "A task of the case was offered to my unit": `case_party`, kept by the task-projection exporter. */
 export const OFFERED_TO_UNIT = 'c.id IN (SELECT cp.case_id FROM case_party cp WHERE cp.unit_id = ?)';
+
+/**
+ * Writes a case's new status beside the units it was offered to (`case_party.status`, migration 0010), on the
+ * SQL that changed the case: the search's "my unit's cases with this status" reads it from there.
+ */
+export async function recordPartyStatus(sql: WriteSql, caseId: number, status: string): Promise<void> {
+  await sql.run('UPDATE case_party SET status = ? WHERE case_id = ?', [status, caseId]);
+}
 
 /** The scope as one WHERE fragment on `cases c` (for a few rows: a case's detail, its attachments). */
 export function caseScope(p: Principal): SqlScope {

@@ -79,6 +79,20 @@ test('a town sees its own cases and one dispatched to it from elsewhere, paged n
   t.is(page2.body.total, 2);
   t.is((await api(w, town, 'GET', `/api/cases/${elsewhere.id}`)).status, 200);
 
+  // By status: the case from elsewhere is found through what was offered to the town (case_party, with the
+  // case's status beside it), and follows the case when its status changes.
+  const byStatus = async (status: string) => {
+    const r = await api<SearchPage>(w, town, 'GET', `/api/cases?pageSize=20&status=${status}`);
+    return { ids: r.body.items.map((c) => c.id), total: r.body.total };
+  };
+  t.deepEqual(await byStatus('dispatched'), { ids: [elsewhere.id], total: 1 });
+  t.deepEqual(await byStatus('handling'), { ids: [], total: 0 });
+  await w.completeTask(elsewhere.id, 'dispatch-town', 'dispatch', {
+    handlerUnitId: (await w.models.Case.findByPk(own.id))!.get('villageId'),
+  });
+  t.deepEqual(await byStatus('handling'), { ids: [elsewhere.id], total: 1 });
+  t.deepEqual(await byStatus('dispatched'), { ids: [], total: 0 });
+
   const other = await w.signIn('xincheng.dispatcher');
   const none = await api<SearchPage>(w, other, 'GET', '/api/cases?pageSize=20');
   t.false(none.body.items.some((c) => c.id === own.id || c.id === elsewhere.id));

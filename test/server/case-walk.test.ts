@@ -13,7 +13,16 @@ const MINUTE = 60_000;
 
 async function world(t: ExecutionContext): Promise<CaseWorld> {
   const w = await createCaseWorld();
-  t.teardown(() => w.close());
+  t.teardown(async () => {
+    // Every path leaves each unit's copy of the case's status (case_party, the search reads it) equal to it.
+    const stale = await w.db.sequelize.query<{ case_id: number; unit_id: number }>(
+      'SELECT cp.case_id, cp.unit_id FROM case_party cp JOIN cases c ON c.id = cp.case_id WHERE cp.status IS NULL OR cp.status <> c.status',
+      { type: QueryTypes.SELECT },
+    );
+    await w.close();
+    if (stale.length > 0)
+      throw new Error(`case_party.status differs from the case's: ${JSON.stringify(stale)}`);
+  });
   return w;
 }
 
