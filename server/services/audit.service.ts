@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Sequelize } from 'sequelize';
 import { maskPersonalData } from '../../common/mask.ts';
-import { isUniqueViolation } from '../../db/errors.ts';
 import { sequelizeSql } from '../../db/sequelize-sql.ts';
 
 /** The SQL an audit append runs on: the caller's transaction (an engine exporter's, or a service's). */
 export interface AuditSql {
-  readonly dialect?: 'sqlite' | 'mysql';
+  readonly dialect: 'sqlite' | 'mysql';
   all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   run(sql: string, params?: readonly unknown[]): Promise<unknown>;
 }
@@ -108,15 +107,16 @@ export async function appendAudit(sql: AuditSql, records: readonly AuditRecord[]
   const missing = chains.filter((c) => !heads.some((h) => h.chain === c));
   if (missing.length > 0) {
     for (const chain of missing) {
-      try {
-        await sql.run('INSERT INTO audit_chain (chain, last_seq, last_hash) VALUES (?, 0, ?)', [
-          chain,
-          GENESIS,
-        ]);
-      } catch (err) {
-        // Another transaction started this chain first; its head is locked and read below.
-        if (!isUniqueViolation(err)) throw err;
-      }
+      // Another transaction may start this chain at the same time: the second waits for the first and then
+      // takes the head as it left it. On MySQL the duplicate must be met with an exclusive lock (ON
+      // DUPLICATE KEY UPDATE): a plain INSERT that fails takes a shared one, and two of those both asking
+      // for the head's exclusive lock below deadlock.
+      await sql.run(
+        sql.dialect === 'mysql'
+          ? 'INSERT INTO audit_chain (chain, last_seq, last_hash) VALUES (?, 0, ?) ON DUPLICATE KEY UPDATE chain = chain'
+          : 'INSERT INTO audit_chain (chain, last_seq, last_hash) VALUES (?, 0, ?) ON CONFLICT (chain) DO NOTHING',
+        [chain, GENESIS],
+      );
     }
     heads.push(...(await lockHeads(sql, missing)));
   }

@@ -1,6 +1,7 @@
 import type { Sequelize } from 'sequelize';
 import type { Clock } from '../../common/clock.ts';
 import { InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
+import { dialectOf } from '../../db/connection.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import type { CaseAttributes } from '../../db/models/case.model.ts';
 import type { CategoryAttributes } from '../../db/models/category.model.ts';
@@ -110,7 +111,12 @@ export async function createCase(
         const caseNo = caseNumber(now, id);
         await cases.update(id, { caseNo }, undefined, sql);
         created = { ...row, caseNo };
-        await appendAudit(sql, [
+        const audit = {
+          dialect: dialectOf(deps.sequelize),
+          all: <T>(text: string, params?: readonly unknown[]) => sql.all<T>(text, params),
+          run: (text: string, params?: readonly unknown[]) => sql.run(text, params),
+        };
+        await appendAudit(audit, [
           {
             at: now,
             actor: actor.username,

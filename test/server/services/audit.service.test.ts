@@ -97,6 +97,18 @@ test('a record removed from the middle or from the end of a chain is found', asy
   }
 });
 
+test('transactions that start the same new chain at once queue behind each other: no fork, no deadlock', async (t) => {
+  // On MySQL, INSERTs of one new chain head that fail as duplicates took shared locks, and two of them then
+  // asking for the head's exclusive lock deadlocked (ER_LOCK_DEADLOCK, seen in CI under load).
+  const sequelize = await withDb(t);
+  for (let round = 0; round < 10; round++) {
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => appendInTransaction(sequelize, [record(i, 100 + round)])),
+    );
+  }
+  t.deepEqual(await verifyAudit(sequelizeSql(sequelize)), { ok: true, records: 100, chains: 10 });
+});
+
 test('concurrent appends to one chain never fork it', async (t) => {
   const sequelize = await withDb(t);
   await Promise.all(Array.from({ length: 20 }, (_, i) => appendInTransaction(sequelize, [record(i, 42)])));
