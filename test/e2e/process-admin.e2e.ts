@@ -290,6 +290,20 @@ void test('an admin retimes the register timer and deploys version 2; a broken d
   await page.locator('.bio-properties-panel-header-label', { hasText: '受理' }).waitFor();
   await shot(page, '06-lint-marked');
 
+  // Leaving with undeployed edits asks first: staying keeps them, leaving goes (the deploy above moved to
+  // version 2 without asking).
+  const editorUrl = page.url();
+  await page.getByRole('menuitem', { name: '流程管理' }).click();
+  await page.getByTestId('leave-cancel').click();
+  await page.getByTestId('leave-cancel').waitFor({ state: 'detached' });
+  await page.getByText('有未部署的修改', { exact: true }).waitFor();
+  assert.equal(page.url(), editorUrl);
+  assert.ok((await finding.count()) > 0, 'the broken edit is still there');
+  await page.getByRole('menuitem', { name: '流程管理' }).click();
+  await page.getByTestId('leave-confirm').click();
+  await page.getByTestId('process-row').filter({ hasText: PROCESS_ID }).waitFor();
+  assert.notEqual(page.url(), editorUrl);
+
   // The auditor: versions, the diagram read-only, the XML, the diff; no deploy.
   const auditor = await signIn('city.auditor');
   {

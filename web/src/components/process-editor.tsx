@@ -20,6 +20,7 @@ import type ElementRegistry from 'diagram-js/lib/core/ElementRegistry';
 import type Overlays from 'diagram-js/lib/features/overlays/Overlays';
 import type Selection from 'diagram-js/lib/features/selection/Selection';
 import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useBlocker } from 'react-router';
 import { ApiError, errorText } from '../api/client.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import type { Locale } from '../i18n/translate.ts';
@@ -123,7 +124,7 @@ export default function ProcessEditor({
   const carried = useRef<Carried | null>(null);
   // True once the current modeler's import has ended (before that, it has nothing of the user's to carry).
   const ready = useRef(false);
-  const { message } = App.useApp();
+  const { message, modal } = App.useApp();
   const canvasRef = useRef<HTMLDivElement>(null);
   const panelRef = useRef<HTMLDivElement>(null);
   const modelerRef = useRef<Modeler | null>(null);
@@ -139,6 +140,9 @@ export default function ProcessEditor({
   const [lintState, setLintState] = useState<LintState>('pending');
   const [lintError, setLintError] = useState<string | null>(null);
   const [dirty, setDirty] = useState(false);
+  const dirtyRef = useRef(false);
+  /** Set when a deploy succeeded: the page then moves to the new version without asking. */
+  const deployed = useRef(false);
   const [deploying, setDeploying] = useState(false);
 
   const lint = useCallback(async (): Promise<void> => {
@@ -199,6 +203,7 @@ export default function ProcessEditor({
     ready.current = false;
     appliedMarkers.current = [];
     revision.current = 0;
+    deployed.current = false;
     setDirty(false);
     setFindings([]);
     setLintState('pending');
@@ -273,6 +278,28 @@ export default function ProcessEditor({
     return () => window.removeEventListener('beforeunload', ask);
   }, [dirty]);
 
+  // So does leaving it inside the app (the menu, another version, back), except to the version just deployed.
+  dirtyRef.current = dirty;
+  const blocker = useBlocker(
+    ({ currentLocation, nextLocation }) =>
+      dirtyRef.current &&
+      !deployed.current &&
+      (currentLocation.pathname !== nextLocation.pathname || currentLocation.search !== nextLocation.search),
+  );
+  useEffect(() => {
+    if (blocker.state !== 'blocked') return;
+    modal.confirm({
+      title: t('processes.leaveTitle'),
+      content: t('processes.leaveBody'),
+      okText: t('processes.leave'),
+      okButtonProps: { danger: true, 'data-testid': 'leave-confirm' },
+      cancelText: t('processes.stay'),
+      cancelButtonProps: { 'data-testid': 'leave-cancel' },
+      onOk: () => blocker.proceed(),
+      onCancel: () => blocker.reset(),
+    });
+  }, [blocker, modal, t]);
+
   /** Selects an element and brings it into view (a finding clicked in the list or on its badge). */
   const select = useCallback((elementId: string): void => {
     const modeler = modelerRef.current;
@@ -329,6 +356,7 @@ export default function ProcessEditor({
     setDeploying(true);
     try {
       const deployment = await deployXml(await saveXml(), resourceName);
+      deployed.current = true;
       onDeployed(deployment);
     } catch (err) {
       if (err instanceof ApiError && err.status === 422) {
