@@ -349,11 +349,7 @@ export const OPERATIONS: Operation[] = [
     roles: 'admin',
     query: UserQuerySchema,
     response: UserPageSchema,
-    success: {
-      status: 200,
-      description:
-        '{ items, total, totalCapped }: most urgent first; total counts to 1 000, then totalCapped is true',
-    },
+    success: { status: 200, description: '{ items, total, page, pageSize }' },
     errors: [400, 403],
   },
   {
