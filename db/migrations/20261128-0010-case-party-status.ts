@@ -9,7 +9,7 @@ import type { MigrationParams } from 'umzug';
  * Before, that branch of the scope (0008) took the cases the status index finds city-wide, or the unit's
  * whole range of case_party, and checked each against the other: ~18 000 lookups for a town at 200 000 cases
  * on MariaDB, p95 70–106 ms. The case services write the status to case_party in the same transaction as
- * the case (scope.service.ts `recordPartyStatus`); the task-projection exporter copies it when it adds a unit.
+ * the case (scope.service.ts `updateCase`); the task-projection exporter copies it when it adds a unit.
  */
 export async function up({ context: qi }: MigrationParams<QueryInterface>): Promise<void> {
   await qi.addColumn('case_party', 'status', { type: DataTypes.STRING(16), allowNull: true });

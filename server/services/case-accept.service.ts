@@ -4,10 +4,9 @@ import type { CaseAttributes } from '../../db/models/case.model.ts';
 import type { CategoryAttributes } from '../../db/models/category.model.ts';
 import type { Models } from '../../db/models/index.ts';
 import { type WriteSql, rowsOf } from '../../db/row-store.ts';
-import { directSql } from '../../db/sequelize-sql.ts';
 import { findDuplicate } from './duplicate.service.ts';
 import { locatePoint } from './locate.service.ts';
-import { recordPartyStatus } from './scope.service.ts';
+import { updateCase } from './scope.service.ts';
 
 /** What 受理 found out about a case. */
 export interface Acceptance {
@@ -46,9 +45,12 @@ export async function acceptCase(
     { id: c.id, categoryId: c.categoryId, lng: c.lng, lat: c.lat, acceptedAt: c.acceptedAt ?? Date.now() },
     { radiusM: options.duplicateRadiusM, windowHours: options.duplicateWindowHours },
   );
-  const status = c.status === 'new' ? 'accepted' : c.status;
-  await cases.update(caseId, { gridId, villageId, townId, status }, c, sql);
-  if (status !== c.status) await recordPartyStatus(sql ?? directSql(sequelize), caseId, status);
+  await updateCase(
+    models,
+    c,
+    { gridId, villageId, townId, status: c.status === 'new' ? 'accepted' : c.status },
+    sql,
+  );
   const category = c.categoryId ? await rowsOf<CategoryAttributes>(models.Category).get(c.categoryId) : null;
   const acceptLimitMin = Number(category?.limitAcceptMin ?? 10);
   return { located: gridId != null, gridId, villageId, townId, duplicateOf, acceptLimitMin };
@@ -65,12 +67,10 @@ export async function mergeCase(
   const cases = rowsOf<CaseAttributes>(models.Case);
   const c = await cases.get(caseId);
   if (!c) throw new NotFoundError('CASE_NOT_FOUND', `No case with id ${caseId}`);
-  await cases.update(
-    caseId,
-    { status: 'merged', duplicateOfId: intoCaseId, closedAt: c.closedAt ?? now },
+  await updateCase(
+    models,
     c,
+    { status: 'merged', duplicateOfId: intoCaseId, closedAt: c.closedAt ?? now },
     sql,
   );
-  if (c.status !== 'merged')
-    await recordPartyStatus(sql ?? directSql(models.Case.sequelize!), caseId, 'merged');
 }

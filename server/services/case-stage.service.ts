@@ -3,8 +3,7 @@ import type { Models } from '../../db/models/index.ts';
 import { type WriteSql, rowsOf } from '../../db/row-store.ts';
 import type { CaseAttributes } from '../../db/models/case.model.ts';
 import type { CategoryAttributes } from '../../db/models/category.model.ts';
-import { directSql } from '../../db/sequelize-sql.ts';
-import { recordPartyStatus } from './scope.service.ts';
+import { updateCase } from './scope.service.ts';
 import { addWorkingMinutes, warningAt, workingMinutesBetween } from './deadline.ts';
 
 /** The stages `case-stage` records (docs/case-lifecycle.md). */
@@ -185,9 +184,6 @@ export async function recordStage(
       handlingFor(limits.handle);
       break;
   }
-  await cases.update(c.id, patch, c, sql);
-  if (patch.status && patch.status !== c.status) {
-    await recordPartyStatus(sql ?? directSql(models.Case.sequelize!), c.id, patch.status);
-  }
+  await updateCase(models, c, patch, sql);
   return out;
 }

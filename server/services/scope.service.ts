@@ -1,5 +1,8 @@
 import type { Role } from '../../db/models/user-role.model.ts';
-import type { WriteSql } from '../../db/row-store.ts';
+import type { CaseAttributes } from '../../db/models/case.model.ts';
+import type { Models } from '../../db/models/index.ts';
+import { type WriteSql, rowsOf } from '../../db/row-store.ts';
+import { directSql } from '../../db/sequelize-sql.ts';
 import type { Principal } from './auth.service.ts';
 
 /** A WHERE fragment on `cases c` and its parameters. */
@@ -45,11 +48,23 @@ export function caseScopeBranches(p: Principal): SqlScope[] | null {
 export const OFFERED_TO_UNIT = 'c.id IN (SELECT cp.case_id FROM case_party cp WHERE cp.unit_id = ?)';
 
 /**
- * Writes a case's new status beside the units it was offered to (`case_party.status`, migration 0010), on the
- * SQL that changed the case: the search's "my unit's cases with this status" reads it from there.
+ * Updates a case's row (only what changed from `current`) and, when its status changes, the copies of it
+ * beside the units it was offered to (`case_party.status`, migration 0010: the search's "my unit's cases with
+ * this status" reads them), on the same SQL. Every change of a case's status goes through here.
  */
-export async function recordPartyStatus(sql: WriteSql, caseId: number, status: string): Promise<void> {
-  await sql.run('UPDATE case_party SET status = ? WHERE case_id = ?', [status, caseId]);
+export async function updateCase(
+  models: Models,
+  current: CaseAttributes,
+  patch: Partial<CaseAttributes>,
+  sql?: WriteSql,
+): Promise<void> {
+  await rowsOf<CaseAttributes>(models.Case).update(current.id, patch, current, sql);
+  if (patch.status !== undefined && patch.status !== current.status) {
+    await (sql ?? directSql(models.Case.sequelize!)).run(
+      'UPDATE case_party SET status = ? WHERE case_id = ?',
+      [patch.status, current.id],
+    );
+  }
 }
 
 /** The scope as one WHERE fragment on `cases c` (for a few rows: a case's detail, its attachments). */
