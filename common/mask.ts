@@ -18,11 +18,14 @@ export function maskPersonalData<T>(value: T): T {
   return maskValue(value, '') as T;
 }
 
+/** A string as `maskPersonalData` leaves it, `key` being the name of the field that holds it ('' for none). */
+export function maskString(value: string, key: string): string {
+  if (key !== '' && PHONE_KEYS.test(key)) return maskPhone(value)!;
+  return value.replace(MOBILE_IN_TEXT, '$1****$3');
+}
+
 function maskValue(value: unknown, key: string): unknown {
-  if (typeof value === 'string') {
-    if (PHONE_KEYS.test(key)) return maskPhone(value);
-    return value.replace(MOBILE_IN_TEXT, '$1****$3');
-  }
+  if (typeof value === 'string') return maskString(value, key);
   if (Array.isArray(value)) return value.map((v) => maskValue(v, key));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};

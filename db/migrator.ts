@@ -10,6 +10,7 @@ import * as openCandidates from './migrations/20261128-0007-open-candidates.ts';
 import * as caseParty from './migrations/20261128-0008-case-party.ts';
 import * as candidateDueOrder from './migrations/20261128-0009-candidate-due-order.ts';
 import * as casePartyStatus from './migrations/20261128-0010-case-party-status.ts';
+import * as auditWriteIndexes from './migrations/20261128-0011-audit-write-indexes.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 const MIGRATIONS = [
@@ -23,6 +24,7 @@ const MIGRATIONS = [
   { name: '20261128-0008-case-party', module: caseParty },
   { name: '20261128-0009-candidate-due-order', module: candidateDueOrder },
   { name: '20261128-0010-case-party-status', module: casePartyStatus },
+  { name: '20261128-0011-audit-write-indexes', module: auditWriteIndexes },
 ];
 
 /** The umzug migrator over the application database; the `migrations` table records what ran. */

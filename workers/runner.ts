@@ -34,18 +34,20 @@ export function startWorkers(
       maxJobsActive: 16,
       log,
       handler: async (job): Promise<JobOutcome> => {
-        const jobLog = log.child({
-          type: w.type,
-          jobKey: job.key,
-          processInstanceKey: job.processInstanceKey,
-          caseId: job.variables.caseId,
-        });
+        // Made only when there is something to say: a child logger per job costs more than most handlers.
+        const jobLog = (): Logger =>
+          log.child({
+            type: w.type,
+            jobKey: job.key,
+            processInstanceKey: job.processInstanceKey,
+            caseId: job.variables.caseId,
+          });
         const parsed = w.input.safeParse(job.variables);
         if (!parsed.success) {
           const problems = parsed.error.issues
             .map((i) => `${i.path.join('.') || '(variables)'}: ${i.message}`)
             .join('; ');
-          jobLog.warn({ problems }, 'job input invalid');
+          jobLog().warn({ problems }, 'job input invalid');
           return fail(`The job's variables do not fit ${w.type}: ${problems}`, { retryable: false });
         }
         try {
@@ -60,10 +62,10 @@ export function startWorkers(
         } catch (err) {
           if (err instanceof BpmnErrorSignal) return bpmnError(err.bpmnCode, err.message);
           if (err instanceof TransientError) {
-            jobLog.warn({ err }, 'job failed, will retry');
+            jobLog().warn({ err }, 'job failed, will retry');
             return fail(err.message, { retryable: true, retryBackOffMs: 5_000 });
           }
-          jobLog.error({ err }, 'job failed');
+          jobLog().error({ err }, 'job failed');
           return fail(err instanceof Error ? err.message : String(err), { retryable: false });
         }
       },

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Sequelize } from 'sequelize';
-import { maskPersonalData } from '../../common/mask.ts';
+import { maskPersonalData, maskString } from '../../common/mask.ts';
 import { sequelizeSql } from '../../db/sequelize-sql.ts';
 
 /** The SQL an audit append runs on: the caller's transaction (an engine exporter's, or a service's). */
@@ -34,15 +34,32 @@ export function chainOf(record: Pick<AuditRecord, 'caseId' | 'chain'>): string {
 
 /** JSON with object keys sorted, so that the same record always hashes the same. */
 export function canonicalJson(value: unknown): string {
+  return writeCanonical(value, false, '');
+}
+
+/**
+ * `canonicalJson(maskPersonalData(value))` in one pass, without the masked copy: every record of every
+ * command goes through it (the audit exporter writes one per engine event).
+ */
+export function maskedCanonicalJson(value: unknown): string {
+  return writeCanonical(value, true, '');
+}
+
+function writeCanonical(value: unknown, mask: boolean, key: string): string {
+  if (typeof value === 'string') return JSON.stringify(mask ? maskString(value, key) : value);
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += `${i > 0 ? ',' : ''}${writeCanonical(value[i], mask, key)}`;
+    return `${out}]`;
+  }
   const object = value as Record<string, unknown>;
   let out = '{';
-  for (const key of Object.keys(object).sort()) {
-    const v = object[key];
+  for (const k of Object.keys(object).sort()) {
+    const v = object[k];
     if (v === undefined) continue;
     if (out.length > 1) out += ',';
-    out += `${JSON.stringify(key)}:${canonicalJson(v)}`;
+    out += `${JSON.stringify(k)}:${writeCanonical(v, mask, k)}`;
   }
   return `${out}}`;
 }
@@ -54,23 +71,17 @@ export function canonicalJson(value: unknown): string {
  * the two equal).
  */
 export function recordHash(prevHash: string, r: StoredAudit): string {
-  let body = '{';
-  const field = (key: string, v: unknown): void => {
-    if (v === undefined) return;
-    body += `${body.length > 1 ? ',' : ''}"${key}":${JSON.stringify(v)}`;
-  };
-  field('action', r.action);
-  field('actor', r.actor);
-  field('at', r.at);
-  field('caseId', r.caseId);
-  field('chain', r.chain);
-  field('chainSeq', r.chainSeq);
-  field('entityId', r.entityId);
-  field('entityType', r.entityType);
-  field('payload', r.payload);
-  body += '}';
-  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+  // In canonicalJson's key order; a field that is undefined is left out, as canonicalJson leaves it.
+  const body =
+    `{"action":${JSON.stringify(r.action)},"actor":${JSON.stringify(r.actor)},"at":${JSON.stringify(r.at)}` +
+    `${optionalField('caseId', r.caseId)},"chain":${JSON.stringify(r.chain)},"chainSeq":${JSON.stringify(r.chainSeq)}` +
+    `${optionalField('entityId', r.entityId)},"entityType":${JSON.stringify(r.entityType)}` +
+    `${optionalField('payload', r.payload)}}`;
+  return hash('sha256', `${prevHash}\n${body}`, 'hex');
 }
+
+const optionalField = (key: string, v: unknown): string =>
+  v === undefined ? '' : `,"${key}":${JSON.stringify(v)}`;
 
 /** A record as stored. */
 export interface StoredAudit {
@@ -136,7 +147,7 @@ export async function appendAudit(sql: AuditSql, records: readonly AuditRecord[]
         entityType: r.entityType,
         entityId: r.entityId ?? null,
         caseId: r.caseId ?? null,
-        payload: r.payload === undefined ? null : canonicalJson(maskPersonalData(r.payload)),
+        payload: r.payload === undefined ? null : maskedCanonicalJson(r.payload),
         prevHash,
         hash: '',
       };

@@ -8,10 +8,12 @@ import {
   type StoredAudit,
   appendAudit,
   canonicalJson,
+  maskedCanonicalJson,
   recordHash,
   verifyAudit,
 } from '../../../server/services/audit.service.ts';
 import { openTestDatabase } from '../../helpers/database.ts';
+import { maskPersonalData } from '../../../common/mask.ts';
 
 const record = (i: number, caseId: number | null): AuditRecord => ({
   at: Date.UTC(2026, 0, 5) + i,
@@ -166,4 +168,27 @@ test('a record hash is the SHA-256 of the previous hash and the canonical JSON o
   t.is(canonicalJson({ b: 1, a: { d: undefined, c: [2, 'x'] } }), '{"a":{"c":[2,"x"]},"b":1}');
   // As the audit log's first release hashed it: chains written then still verify.
   t.is(recordHash(GENESIS, records[0]), '3012785cd09f4ea1801319317acb283a7b77eae4f671050b86d361de682fb3ce');
+});
+
+test('a masked canonical payload is the canonical JSON of the masked copy, in one pass', (t) => {
+  const payloads: unknown[] = [
+    {
+      reporterPhone: '13812345678',
+      contact: { mobile: ['13912345678', '025-8888'], note: '回电 13700001111，或 tel:13700001111' },
+      description: '路灯不亮, 联系人 15800002222; 哈希 a13812345678 不是号码',
+      variables: [{ name: 'reporterPhone', value: '13812345678' }],
+      count: 3,
+      missing: undefined,
+      nothing: null,
+      flags: [true, false, null, undefined, 1.5],
+    },
+    '13812345678',
+    [{ z: 1, a: '13812345678' }],
+    null,
+    7,
+  ];
+  for (const p of payloads) t.is(maskedCanonicalJson(p), canonicalJson(maskPersonalData(p)));
+  const text = maskedCanonicalJson(payloads[0]);
+  t.true(text.includes('a13812345678'), 'a run of letters and digits is not a phone number');
+  t.false(/1[3-9]\d{9}/.test(text.replace('a13812345678', '')), text);
 });
