@@ -34,7 +34,7 @@ export function startWorkers(
       maxJobsActive: 16,
       log,
       handler: async (job): Promise<JobOutcome> => {
-        // Made only when there is something to say: a child logger per job costs more than most handlers.
+        // Made only when there is something to say: most jobs log nothing, and a child logger is built per call.
         const jobLog = (): Logger =>
           log.child({
             type: w.type,
