@@ -340,6 +340,13 @@ void test('a hotline case goes from 受理登记 to 已办结 through five users
       await page.waitForTimeout(500);
       await page.reload();
     }
+    // At 1280 px every column fits beside the menu: the masked phone number is on screen, not scrolled off.
+    const phoneBox = await page.getByRole('cell', { name: '138****5678' }).first().boundingBox();
+    assert.ok(phoneBox, 'the phone cell is laid out');
+    assert.ok(
+      phoneBox.x + phoneBox.width <= DESKTOP.width,
+      `the phone cell ends at ${phoneBox.x + phoneBox.width}px`,
+    );
     await shot(page, '16-cases');
     const download = page.waitForEvent('download');
     await page.getByTestId('export-csv').click();

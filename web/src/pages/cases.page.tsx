@@ -158,21 +158,23 @@ export default function CasesPage() {
     {
       title: t('cases.col.caseNo'),
       dataIndex: 'caseNo',
-      width: 150,
+      width: 140,
+      // The columns fit 1280 px beside the menu; narrower, the table scrolls and the case number stays.
+      fixed: 'left',
       render: (v: string, r) => <Link to={`/cases/${r.id}`}>{v}</Link>,
     },
-    { title: t('cases.col.acceptedAt'), dataIndex: 'acceptedAt', width: 150, render: time },
+    { title: t('cases.col.acceptedAt'), dataIndex: 'acceptedAt', width: 140, render: time },
     {
       title: t('cases.col.source'),
       dataIndex: 'source',
-      width: 100,
+      width: 96,
       render: (v: string) => label('source', v),
     },
-    { title: t('cases.col.category'), dataIndex: 'categoryName', width: 120, ellipsis: true },
+    { title: t('cases.col.category'), dataIndex: 'categoryName', width: 110, ellipsis: true },
     {
       title: t('cases.col.town'),
       key: 'town',
-      width: 120,
+      width: 100,
       ellipsis: true,
       render: (_, r) => ref.unitName(r.townId),
     },
@@ -285,7 +287,7 @@ export default function CasesPage() {
           showTotal: (n) => t(page?.totalCapped ? 'common.totalCapped' : 'common.total', { n }),
           onChange: (p, s) => go({ ...filters, page: s !== filters.pageSize ? 1 : p, pageSize: s }),
         }}
-        scroll={{ x: 1100 }}
+        scroll={{ x: 1040 }}
       />
       <Typography.Text type="secondary" style={{ fontSize: 12 }} />
     </Card>
