@@ -5,15 +5,10 @@
  * a time over 200 case chains. Prints CPU and wall time per record, and apart, the JavaScript alone (the
  * masked canonical payload and the SHA-256 of each record). A benchmark that prints figures, not a test.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Sequelize } from 'sequelize';
-import { openDatabase } from '../db/connection.ts';
-import { migrate } from '../db/migrator.ts';
 import { TransactionRunner } from '../engine/embedded/transactions.ts';
-import { databaseTarget, loadConfig } from '../server/config.ts';
+import { loadConfig } from '../server/config.ts';
+import { freshDatabase } from './cases/database.ts';
 import {
   type AuditRecord,
   type StoredAudit,
@@ -61,33 +56,10 @@ function records(caseId: number, n: number, at: number): AuditRecord[] {
 }
 
 const config = loadConfig({ ...process.env });
-const target = databaseTarget(config);
-let sequelize: Sequelize;
-let cleanup: () => Promise<void>;
-if (target.dialect === 'sqlite') {
-  const dir = mkdtempSync(path.join(tmpdir(), 'gridflow-bench-audit-'));
-  sequelize = openDatabase({ target: { ...target, storage: path.join(dir, 'bench.sqlite') } });
-  cleanup = async () => {
-    await sequelize.close();
-    rmSync(dir, { recursive: true, force: true });
-  };
-} else {
-  const name = `gf_bench_audit_${process.pid}`;
-  const admin = new Sequelize(target.url, { dialect: 'mysql', logging: false });
-  await admin.query(`CREATE DATABASE \`${name}\``);
-  const url = new URL(target.url);
-  url.pathname = `/${name}`;
-  sequelize = openDatabase({ target: { ...target, url: url.toString() } });
-  cleanup = async () => {
-    await sequelize.close();
-    await admin.query(`DROP DATABASE \`${name}\``);
-    await admin.close();
-  };
-}
-await migrate(sequelize);
-const runner = new TransactionRunner(sequelize, target.dialect);
+const db = await freshDatabase(config, 'audit', { withQueryIndexes: true });
+const runner = new TransactionRunner(db.sequelize, db.dialect);
 
-console.log(`Gridflow audit benchmark — ${target.dialect}, node ${process.version}`);
+console.log(`Gridflow audit benchmark — ${db.description}, node ${process.version}`);
 console.log(`  ${COMMANDS} appends of ${PER_COMMAND} records, ${IN_FLIGHT} at a time, ${CHAINS} chains\n`);
 try {
   for (const round of [1, 2, 3]) {
@@ -100,7 +72,7 @@ try {
           const caseId = round * 100_000 + (next++ % CHAINS);
           await runner.run(({ sql }) =>
             appendAudit(
-              { dialect: target.dialect, all: (t, p) => sql.all(t, p), run: (t, p) => sql.run(t, p) },
+              { dialect: db.dialect, all: (t, p) => sql.all(t, p), run: (t, p) => sql.run(t, p) },
               records(caseId, PER_COMMAND, Date.now()),
             ),
           );
@@ -143,5 +115,5 @@ try {
     );
   }
 } finally {
-  await cleanup();
+  await db.cleanup();
 }
