@@ -1117,7 +1117,8 @@ export class EmbeddedEngine implements WorkflowEngine {
   ): Promise<Map<number, Variables>> {
     const instanceKeys = [...new Set(jobs.map((j) => j.processInstanceKey))];
     const marks = placeholders(instanceKeys.length);
-    const fetchClause = fetch && fetch.length > 0 ? ` AND name IN (${placeholders(fetch.length)})` : '';
+    const names = fetch ?? [];
+    const fetchClause = names.length > 0 ? ` AND name IN (${placeholders(names.length)})` : '';
     const rows = await sql.all<{
       part: number | string;
       scope: number | string;
@@ -1128,7 +1129,7 @@ export class EmbeddedEngine implements WorkflowEngine {
       `SELECT 0 AS part, element_instance_key AS scope, flow_scope_key AS parent, NULL AS name, NULL AS value FROM engine_element_instance WHERE process_instance_key IN (${marks})
        UNION ALL
        SELECT 1, scope_key, NULL, name, value FROM engine_variable WHERE process_instance_key IN (${marks})${fetchClause}`,
-      [...instanceKeys, ...instanceKeys, ...(fetch && fetch.length > 0 ? fetch : [])],
+      [...instanceKeys, ...instanceKeys, ...names],
     );
     const parent = new Map<number, number | null>();
     const byScope = new Map<number, { name: string; value: string }[]>();
