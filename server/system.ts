@@ -115,6 +115,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       engine,
       clock,
       log,
+      settings: options.settings,
       dataDir: options.dataDir,
       info: { engine: 'embedded', database: dialect },
     },

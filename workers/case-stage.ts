@@ -1,29 +1,13 @@
-import { z } from 'zod';
 import { complete } from '../engine/job-worker.ts';
-import { STAGES, type Stage, recordStage } from '../server/services/case-stage.service.ts';
+import { STAGES, type Stage, StageInputSchema, recordStage } from '../server/services/case-stage.service.ts';
 import { defineWorker } from './define-worker.ts';
 import type { WorkerDeps } from './deps.ts';
-
-const optionalId = z.number().int().nullish();
-const count = z.number().int().min(0).optional();
 
 /** Records a stage change on the case and returns the stage's limits (header `stage`). */
 export function caseStageWorker(deps: WorkerDeps) {
   return defineWorker({
     type: 'case-stage',
-    input: z.object({
-      caseId: z.number().int(),
-      cityCentreId: z.number().int().optional(),
-      dispatchUnitId: optionalId,
-      dispatchUnitKind: z.enum(['town', 'department']).nullish(),
-      handlerUnitId: optionalId,
-      returnCount: count,
-      reworkCount: count,
-      reopenCount: count,
-      extensionCount: count,
-      extensionDays: z.number().min(0).max(365).nullish(),
-      parkedRemainingMin: z.number().min(0).nullish(),
-    }),
+    input: StageInputSchema,
     timeoutMs: 30_000,
     handler: async (input, job) => {
       const stage = job.headers.stage as Stage;

@@ -180,7 +180,13 @@ async function runQueries(
     const from = now - 365 * 24 * 3600_000 + Math.floor(rnd() * 330) * 24 * 3600_000;
     return { from: new Date(from).toISOString(), to: new Date(from + 30 * 24 * 3600_000).toISOString() };
   });
-  const deps = { sequelize, models: sys.models, engine: sys.engine, clock: sys.clock };
+  const deps = {
+    sequelize,
+    models: sys.models,
+    engine: sys.engine,
+    clock: sys.clock,
+    settings: sys.settings,
+  };
   const inboxKind = (name: string, people: Who[], q: Partial<InboxQuery>): QueryKind => ({
     name,
     who: (n) => people[n % people.length],

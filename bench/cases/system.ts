@@ -5,7 +5,7 @@ import { type Clock, systemClock } from '../../common/clock.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { Models } from '../../db/models/index.ts';
 import { DEMO_PASSWORD, type SeedSummary } from '../../db/seed/demo-seed.ts';
-import { type Config, caseSettings, outboxSettings } from '../../server/config.ts';
+import { type CaseSettings, type Config, caseSettings, outboxSettings } from '../../server/config.ts';
 import { startSystem as startGridflow } from '../../server/system.ts';
 import type { EmbeddedEngine } from '../../engine/embedded/embedded-engine.ts';
 import type { BenchDatabase } from './database.ts';
@@ -19,6 +19,8 @@ export interface RunningSystem {
   engine: EmbeddedEngine;
   seed: SeedSummary;
   clock: Clock;
+  /** The case settings it runs with. */
+  settings: CaseSettings;
   /** Signs a demo user in over HTTP; returns the headers that carry the session. */
   signIn(username: string): Promise<Record<string, string>>;
   close(): Promise<void>;
@@ -47,12 +49,13 @@ export async function startSystem(
   options: { withEngine: boolean } = { withEngine: true },
 ): Promise<RunningSystem> {
   const { sequelize } = db;
+  const settings = caseSettings(config);
   const system = await startGridflow({
     sequelize,
     clock: systemClock,
     log,
     dataDir: db.dataDir,
-    settings: caseSettings(config),
+    settings,
     schedulerIntervalMs: config.ENGINE_SCHEDULER_INTERVAL_MS,
     seed: { passwordHash: await cheapDemoHash() },
     run: options.withEngine,
@@ -73,6 +76,7 @@ export async function startSystem(
     engine,
     seed: seeded,
     clock: systemClock,
+    settings,
     async signIn(username) {
       const res = await fetch(`${baseUrl}/api/auth/login`, {
         method: 'POST',

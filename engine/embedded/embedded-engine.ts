@@ -12,6 +12,7 @@ import type {
   ActivateJobsRequest,
   ActivatedJob,
   CompleteJobRequest,
+  CompleteUserTaskRequest,
   CreateProcessInstanceRequest,
   DeployResource,
   Deployment,
@@ -1562,18 +1563,23 @@ export class EmbeddedEngine implements WorkflowEngine {
   }
 
   /** Completes a user task with variables and an action; of two concurrent completions exactly one wins. */
-  async completeUserTask(request: {
-    userTaskKey: Key;
-    variables?: Variables;
-    action?: string;
-    actor?: string;
-  }): Promise<void> {
+  async completeUserTask(request: CompleteUserTaskRequest): Promise<void> {
     const key = parseKey(request?.userTaskKey, 'userTaskKey');
     const variables = assertVariables(request.variables);
     const action = request.action === undefined ? 'complete' : requireText(request.action, 'action', 64);
     await this.command(request.actor, async (ctx, processor) => {
       const { task, inst } = await this.openTask(ctx, key, 'completed');
       const ei = inst.elements.get(task.elementInstanceKey)!;
+      let derived: Variables | undefined;
+      if (request.within) {
+        await ctx.sql.begin?.();
+        const extra = await request.within({
+          transaction: ctx.transaction!,
+          sql: ctx.sql,
+          variables: inst.visible(ei.key),
+        });
+        if (extra) derived = assertVariables(extra, 'within()');
+      }
       ctx.statements.push({
         sql: "UPDATE engine_user_task SET state = 'COMPLETED', action = ?, completed_by = ?, completed_at = ? WHERE user_task_key = ?",
         params: [action, ctx.actor, ctx.now, key],
@@ -1583,8 +1589,10 @@ export class EmbeddedEngine implements WorkflowEngine {
         action,
         assignee: task.assignee,
         variables,
+        // What the completion's own writes returned, kept apart from what the completer submitted.
+        ...(derived ? { derivedVariables: derived } : {}),
       });
-      processor.complete(inst, ei, variables);
+      processor.complete(inst, ei, derived ? { ...variables, ...derived } : variables);
     });
   }
 

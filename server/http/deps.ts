@@ -11,6 +11,8 @@ export interface HttpDeps {
   engine: WorkflowEngine;
   clock: Clock;
   log: Logger;
+  /** The case settings a task's completion reads when its action enters a stage (ADR 0005). */
+  settings: { bounceLimit: number };
   /** Where attachments are stored. */
   dataDir: string;
   /** Shown by /health. */

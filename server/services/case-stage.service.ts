@@ -1,4 +1,5 @@
-import { InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
+import { z } from 'zod';
+import { InvalidArgumentError, NotFoundError, UnexpectedError } from '../../common/errors.ts';
 import type { Models } from '../../db/models/index.ts';
 import { type WriteSql, rowsOf } from '../../db/row-store.ts';
 import type { CaseAttributes } from '../../db/models/case.model.ts';
@@ -25,21 +26,44 @@ export const STAGES = [
 /** One stage. */
 export type Stage = (typeof STAGES)[number];
 
-/** The process variables a stage change reads. */
-export interface StageInput {
-  caseId: number;
-  cityCentreId?: number;
-  dispatchUnitId?: number | null;
-  dispatchUnitKind?: 'town' | 'department' | null;
-  handlerUnitId?: number | null;
-  returnCount?: number;
-  reworkCount?: number;
-  reopenCount?: number;
-  extensionCount?: number;
+const optionalId = z.number().int().nullish();
+const count = z.number().int().min(0).optional();
+
+/** The process variables a stage change reads, as the `case-stage` job and a completing user task see them. */
+export const StageInputSchema = z.object({
+  caseId: z.number().int(),
+  cityCentreId: z.number().int().optional(),
+  dispatchUnitId: optionalId,
+  dispatchUnitKind: z.enum(['town', 'department']).nullish(),
+  handlerUnitId: optionalId,
+  returnCount: count,
+  reworkCount: count,
+  reopenCount: count,
+  extensionCount: count,
   /** 延期: working days granted by the centre. */
-  extensionDays?: number | null;
+  extensionDays: z.number().min(0).max(365).nullish(),
   /** 挂账: what was left of the handling limit when the case was parked (working minutes). */
-  parkedRemainingMin?: number | null;
+  parkedRemainingMin: z.number().min(0).nullish(),
+});
+/** The process variables a stage change reads. */
+export type StageInput = z.infer<typeof StageInputSchema>;
+
+/** The header on a user task that names the stage an action enters (`stage.register` → `registered`). */
+export const stageHeader = (action: string): string => `stage.${action}`;
+
+/**
+ * The stage a user task's action enters, from the task's headers (ADR 0005), or undefined when the action
+ * enters none; a header naming an unknown stage is a defect of the diagram, refused before anything is written.
+ */
+export function stageOfAction(headers: Record<string, string>, action: string): Stage | undefined {
+  const stage = headers[stageHeader(action)];
+  if (stage === undefined) return undefined;
+  if (!STAGES.includes(stage as Stage)) {
+    throw new UnexpectedError(
+      `the user task's header ${stageHeader(action)} names an unknown stage "${stage}"`,
+    );
+  }
+  return stage as Stage;
 }
 
 /** Defaults when a category has no limits of its own (working minutes). */

@@ -1,10 +1,17 @@
 import { Op, type Sequelize } from 'sequelize';
 import type { Clock } from '../../common/clock.ts';
-import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidArgumentError,
+  NotFoundError,
+  UnexpectedError,
+} from '../../common/errors.ts';
 import type { Models } from '../../db/models/index.ts';
 import { directSql } from '../../db/sequelize-sql.ts';
-import type { UserTask, Variables, WorkflowEngine } from '../../engine/port.ts';
+import type { CompleteUserTaskRequest, UserTask, Variables, WorkflowEngine } from '../../engine/port.ts';
 import type { Principal } from './auth.service.ts';
+import { type StageInput, StageInputSchema, recordStage, stageOfAction } from './case-stage.service.ts';
 import { validateFormData } from './form-validation.service.ts';
 import { NO_DUE } from '../exporters/task-projection.exporter.ts';
 import type { InboxItem } from '../schemas/views.ts';
@@ -17,6 +24,8 @@ export interface TaskServiceDeps {
   models: Models;
   engine: WorkflowEngine;
   clock: Clock;
+  /** The case settings a stage change reads (the bounce limit the process continues with). */
+  settings: { bounceLimit: number };
 }
 
 /** The actions each user task offers (docs/case-lifecycle.md); anything else is refused. */
@@ -394,5 +403,38 @@ export async function completeTask(
       );
     }
   }
-  await deps.engine.completeUserTask({ userTaskKey, variables: data, action, actor: p.username });
+  await deps.engine.completeUserTask({
+    userTaskKey,
+    variables: data,
+    action,
+    actor: p.username,
+    within: stageEntered(deps, task, action),
+  });
+}
+
+/**
+ * The completion's own writes when the action enters a stage (the task's `stage.<action>` header, ADR 0005):
+ * the stage recorded on the case in the completion's transaction, its limits and counters returned to the
+ * process; undefined when the action enters none.
+ */
+export function stageEntered(
+  deps: Pick<TaskServiceDeps, 'models' | 'clock' | 'settings'>,
+  task: UserTask,
+  action: string,
+): CompleteUserTaskRequest['within'] {
+  const stage = stageOfAction(task.customHeaders, action);
+  if (!stage) return undefined;
+  return ({ sql, variables }) =>
+    recordStage(deps.models, stage, stageInput(task, variables), deps.clock.now(), deps.settings, sql);
+}
+
+/** The process variables a stage change reads, as visible from the task; a task of a case always has them. */
+function stageInput(task: UserTask, visible: Variables): StageInput {
+  const parsed = StageInputSchema.safeParse(visible);
+  if (!parsed.success) {
+    throw new UnexpectedError(
+      `task ${task.userTaskKey} (${task.elementId}) cannot record its stage: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  return parsed.data;
 }

@@ -442,10 +442,10 @@ void test('a hotline case goes from 受理登记 to 已办结 through five users
     );
     await stepTo(page, 'completed', 'close');
     assert.ok((await markersOf(page, 'close')).includes('replay-completed'));
-    // Then 回访 is reached: the flow out of 记录结案 was taken.
+    // Then 回访 is reached: the flow out of 结案 and 需回访？ were taken.
     await stepTo(page, 'activated', 'callback');
-    assert.ok((await markersOf(page, 'flow-closed')).includes('replay-flow'));
-    assert.ok((await markersOf(page, 'stage-closed')).includes('replay-completed'));
+    assert.ok((await markersOf(page, 'flow-closed-task')).includes('replay-flow'));
+    assert.ok((await markersOf(page, 'needs-callback')).includes('replay-completed'));
     await shot(page, '21-replay-callback');
 
     // The end: the end event completed, nothing active.

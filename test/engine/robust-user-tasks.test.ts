@@ -1,6 +1,7 @@
 import test from 'ava';
+import { QueryTypes } from 'sequelize';
 import { ConflictError, NotFoundError } from '../../common/errors.ts';
-import type { UserTask } from '../../engine/port.ts';
+import type { ExportContext, UserTask, Variables } from '../../engine/port.ts';
 import { type TestEngine, createTestEngine } from '../helpers/engine.ts';
 
 /** Starts a review and returns its user task. */
@@ -205,6 +206,69 @@ test('completing with an action name records the action and who completed it', a
       (v) => v.name === 'decision',
     );
     t.is(decision?.value, 'approved');
+  } finally {
+    await te.close();
+  }
+});
+
+test('a completion’s own writes (within) see the task’s variables and commit with it; nothing when the task is closed or within throws', async (t) => {
+  const te = await createTestEngine();
+  try {
+    await te.db.sequelize.query('CREATE TABLE side_effect (note VARCHAR(32) NOT NULL)');
+    const notes = async () =>
+      (
+        await te.db.sequelize.query('SELECT note FROM side_effect ORDER BY note', { type: QueryTypes.SELECT })
+      ).map((r) => (r as { note: string }).note);
+    const write =
+      (note: string) =>
+      async ({ sql, variables }: ExportContext & { variables: Variables }) => {
+        await sql.run('INSERT INTO side_effect (note) VALUES (?)', [`${note}:${String(variables.due)}`]);
+        return { note };
+      };
+    // given a review held by li
+    await te.deployFixture('rb-user-task');
+    const task = await startReview(te, ['reviewers'], '2026-01-08T09:00:00.000Z');
+    await te.engine.assignUserTask({ userTaskKey: task.userTaskKey, assignee: 'li' });
+
+    // when the completion's writes throw, they are rolled back with it and the task stays open
+    await t.throwsAsync(
+      te.engine.completeUserTask({
+        userTaskKey: task.userTaskKey,
+        within: async (context) => {
+          await write('thrown')(context);
+          throw new Error('the projection refused');
+        },
+      }),
+      { message: 'the projection refused' },
+    );
+    t.deepEqual(await notes(), []);
+    t.is((await te.engine.getUserTask(task.userTaskKey)).state, 'CREATED');
+
+    // when it completes with writes that succeed, they commit with it and their variables complete the task
+    await te.engine.completeUserTask({
+      userTaskKey: task.userTaskKey,
+      action: 'approve',
+      variables: { decision: 'approved' },
+      within: write('done'),
+    });
+    t.deepEqual(await notes(), ['done:2026-01-08T09:00:00.000Z']);
+    t.is((await te.engine.getProcessInstance(task.processInstanceKey)).state, 'COMPLETED');
+    const variables = Object.fromEntries(
+      (await te.engine.getVariables(task.processInstanceKey)).map((v) => [v.name, v.value]),
+    );
+    t.like(variables, { decision: 'approved', note: 'done' });
+    const completed = (await te.engine.getHistory(task.processInstanceKey)).find(
+      (e) => e.intent === 'USER_TASK_COMPLETED',
+    );
+    t.deepEqual(completed?.payload.variables, { decision: 'approved' }, 'what the completer submitted');
+    t.deepEqual(completed?.payload.derivedVariables, { note: 'done' }, 'what its own writes returned');
+
+    // then a second completion of the closed task is refused before its writes run
+    await t.throwsAsync(
+      te.engine.completeUserTask({ userTaskKey: task.userTaskKey, within: write('late') }),
+      { instanceOf: ConflictError },
+    );
+    t.deepEqual(await notes(), ['done:2026-01-08T09:00:00.000Z']);
   } finally {
     await te.close();
   }

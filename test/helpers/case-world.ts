@@ -9,6 +9,7 @@ import { DEMO_PASSWORD, type SeedSummary } from '../../db/seed/demo-seed.ts';
 import type { EmbeddedEngine } from '../../engine/embedded/embedded-engine.ts';
 import type { UserTask, Variables } from '../../engine/port.ts';
 import { type Actor, type CaseServiceDeps, createCase } from '../../server/services/case.service.ts';
+import { type TaskServiceDeps, stageEntered } from '../../server/services/task.service.ts';
 import { IntakeSchema } from '../../server/schemas/case.schema.ts';
 import { startSystem } from '../../server/system.ts';
 import { type TestDatabase, openTestDatabase } from './database.ts';
@@ -32,7 +33,8 @@ export interface CaseWorld {
   engine: EmbeddedEngine;
   clock: ManualClock;
   seed: SeedSummary;
-  deps: CaseServiceDeps;
+  /** What the services take, as the app gets it. */
+  deps: CaseServiceDeps & TaskServiceDeps;
   /** Waits until the workers have nothing left to do (every open job is done). */
   settle(): Promise<void>;
   /** The open user tasks of a case's instance. */
@@ -65,19 +67,20 @@ export async function createCaseWorld(): Promise<CaseWorld> {
   const clock = new ManualClock(Date.UTC(2026, 2, 2, 1, 0, 0));
   // Wired as npm start wires it (server/system.ts), with a manual clock whose timers the tests fire, and no
   // notification sender (tests read the outbox rows).
+  const settings = { duplicateRadiusM: 250, duplicateWindowHours: 72, bounceLimit: 2 };
   const gridflow = await startSystem({
     sequelize: db.sequelize,
     clock,
     log: silentLogger,
     dataDir: db.dataDir,
-    settings: { duplicateRadiusM: 250, duplicateWindowHours: 72, bounceLimit: 2 },
+    settings,
     schedulerIntervalMs: 0,
     seed: { passwordHash: await demoPasswordHash() },
     outbox: false,
     workerTag: 'test',
   });
   const { models, engine, seed } = gridflow;
-  const deps: CaseServiceDeps = { sequelize: db.sequelize, models, engine, clock };
+  const deps = { sequelize: db.sequelize, models, engine, clock, settings };
   const system: Actor = { userId: null, username: 'hotline-gateway', orgUnitId: null };
   let server: Server | undefined;
   let baseUrl: Promise<string> | undefined;
@@ -116,11 +119,14 @@ export async function createCaseWorld(): Promise<CaseWorld> {
         const open = (await world.openTasks(caseId)).map((t) => t.elementId).join(', ');
         throw new Error(`case ${caseId} has no open task ${elementId} (open: ${open || 'none'})`);
       }
+      // As the task service completes it (without its checks of who holds it and of the form): the stage
+      // the action enters is recorded with the completion.
       await engine.completeUserTask({
         userTaskKey: task.userTaskKey,
         variables: { ...variables, lastAction: action },
         action,
         actor,
+        within: stageEntered(deps, task, action),
       });
       await settle();
       return task;

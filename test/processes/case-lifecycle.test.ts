@@ -4,6 +4,7 @@ import test, { type ExecutionContext } from 'ava';
 import { lintCamunda88 } from '../../engine/deploy/lint.ts';
 import { readBpmn } from '../../engine/deploy/read-bpmn.ts';
 import type { ActivatedJob, DeployResource, UserTask, Variables } from '../../engine/port.ts';
+import { TASK_ACTIONS } from '../../server/services/task.service.ts';
 import { type TestEngine, createTestEngine } from '../helpers/engine.ts';
 
 // The case lifecycle process of docs/case-lifecycle.md, driven without workers: each test plays the workers
@@ -79,8 +80,10 @@ interface Run {
   pik: string;
   /** Element ids of the user tasks completed, in order. */
   tasks: string[];
-  /** `stage` headers of the case-stage jobs completed, in order. */
+  /** The stages recorded, in order: by a completion's `stage.<action>` header or by a case-stage job. */
   stages: string[];
+  /** The stage the last completion's action entered, until a `stage()` step checks it. */
+  entered?: { stage: string; by: string };
   /** The counters a case-stage worker keeps on the case row. */
   counters: { returnCount: number; reworkCount: number; reopenCount: number; extensionCount: number };
   bounceLimit: number;
@@ -154,8 +157,8 @@ async function job(run: Run, type: string, variables: Variables = {}): Promise<A
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Completes the single case-stage job, checks its `stage` header, and returns what the worker would. */
-async function stage(run: Run, expected: string, extra: Variables = {}): Promise<ActivatedJob> {
+/** What recording a stage returns to the process (the limits and counters), as recordStage would. */
+function stageVariables(run: Run, expected: string, extra: Variables = {}): Variables {
   const now = run.te.clock.now();
   const c = run.counters;
   if (expected === 'returned') c.returnCount++;
@@ -171,6 +174,22 @@ async function stage(run: Run, expected: string, extra: Variables = {}): Promise
     ...(handling ? { handleDueAt: iso(now + 24 * HOUR), handleWarnAt: iso(now + 12 * HOUR) } : {}),
     ...extra,
   };
+  return variables;
+}
+
+/**
+ * The next stage of the case: entered by the action of the task just completed (its `stage.<action>`
+ * header, recorded with the completion, ADR 0005), or else by the single case-stage job, completed here as
+ * its worker would; either way it must be `expected`.
+ */
+async function stage(run: Run, expected: string, extra: Variables = {}): Promise<void> {
+  if (run.entered) {
+    const { stage: entered, by } = run.entered;
+    run.entered = undefined;
+    if (entered !== expected) throw new Error(`expected stage ${expected}, but ${by} entered ${entered}`);
+    return;
+  }
+  const variables = stageVariables(run, expected, extra);
   const done = await job(run, 'case-stage', variables);
   if (done.customHeaders.stage !== expected) {
     throw new Error(
@@ -178,7 +197,6 @@ async function stage(run: Run, expected: string, extra: Variables = {}): Promise
     );
   }
   run.stages.push(expected);
-  return done;
 }
 
 /** The open user tasks of the case, by element id. */
@@ -210,13 +228,24 @@ async function task(run: Run, elementId: string, action: string, fields: Variabl
   return items[0];
 }
 
+/**
+ * Completes a user task as the task service does: when its `stage.<action>` header names a stage, the
+ * completion returns what recording that stage would (the test plays recordStage, as it plays the workers).
+ */
 async function completeTask(run: Run, ut: UserTask, action: string, fields: Variables = {}): Promise<void> {
+  if (run.entered) throw new Error(`stage ${run.entered.stage} entered by ${run.entered.by} was not checked`);
+  const entered = ut.customHeaders[`stage.${action}`];
   await run.te.engine.completeUserTask({
     userTaskKey: ut.userTaskKey,
     variables: { ...fields, lastAction: action },
     action,
+    within: entered ? async () => stageVariables(run, entered) : undefined,
   });
   run.tasks.push(ut.elementId);
+  if (entered) {
+    run.entered = { stage: entered, by: `${ut.elementId}(${action})` };
+    run.stages.push(entered);
+  }
 }
 
 async function rootVariables(run: Run): Promise<Record<string, unknown>> {
@@ -976,18 +1005,21 @@ test('missing variables take the default flows: no duplicate, not self-handled, 
     await task(run, 'dispatch-city', 'dispatch', { dispatchUnitId: TOWN, dispatchUnitKind: 'town' });
     await stage(run, 'dispatched');
     await townDispatch(run);
-    // completed without any action or form field (e.g. straight from a task list): the defaults apply
-    for (const [elementId, stageName] of [
-      ['handle', 'handled'],
-      ['verify', 'verified'],
-      ['close', 'closed'],
-    ]) {
+    // completed without any action or form field (e.g. straight from a task list): the default flows apply.
+    // The engine's default action is `complete`, so handle enters `handled` by its header; verify and close
+    // name no such action and enter no stage (the API always names one of the task's actions).
+    for (const elementId of ['handle', 'verify', 'close']) {
       const [ut] = await tasksAt(run, elementId);
-      await run.te.engine.completeUserTask({ userTaskKey: ut.userTaskKey, variables: { lastAction: null } });
-      await stage(run, stageName);
+      const entered: string | undefined = ut.customHeaders['stage.complete'];
+      await run.te.engine.completeUserTask({
+        userTaskKey: ut.userTaskKey,
+        variables: { lastAction: null },
+        within: entered ? async () => stageVariables(run, entered) : undefined,
+      });
+      t.is(entered ?? 'none', elementId === 'handle' ? 'handled' : 'none');
     }
     await job(run, 'case-assess');
-    t.deepEqual(run.stages, ['registered', 'dispatched', 'handling', 'handled', 'verified', 'closed']);
+    t.deepEqual(run.stages, ['registered', 'dispatched', 'handling']);
     await assertCompleted(t, run);
   });
 });
@@ -1001,12 +1033,13 @@ test('verification: without an action verifyResult decides; an action wins over 
     await task(run, 'handle', 'complete', { handleResult: '已处理' });
     await stage(run, 'handled');
     // a form submitted without an action (lastAction is still 'complete' from handle): verifyResult decides
+    // the path; an action the task does not offer enters no stage (only the API's actions name one)
     const [first] = await tasksAt(run, 'verify');
     await run.te.engine.completeUserTask({
       userTaskKey: first.userTaskKey,
       variables: { verifyResult: 'fail', verifyNote: '未清运' },
     });
-    await stage(run, 'rework');
+    t.deepEqual(await openTasks(run), ['handle']);
     await task(run, 'handle', 'complete', { handleResult: '已清运' });
     await stage(run, 'handled');
     // the API completes with the action only; verifyResult is still 'fail' from the first round
@@ -1092,6 +1125,32 @@ test('every user task is a Camunda user task with a linked form that exists, and
     Object.keys(CONTRACT_USER_TASKS).sort(),
     'no form without its task',
   );
+});
+
+test('the stages user actions enter are headers of their tasks, each a known stage for an action the task offers', async (t) => {
+  const { elements } = await model();
+  const entered: Record<string, Record<string, string>> = {};
+  for (const ut of elements.filter((e) => e.$type === 'bpmn:UserTask')) {
+    const headers: [string, string][] = (ext(ut, 'zeebe:TaskHeaders')?.values ?? []).map((h: Moddle) => [
+      h.key,
+      h.value,
+    ]);
+    for (const [key, value] of headers) {
+      const action = /^stage\.(.+)$/.exec(key)?.[1];
+      t.truthy(action, `${ut.id}: header ${key} is a stage.<action> header`);
+      t.true(TASK_ACTIONS[ut.id]?.includes(action!), `${ut.id}: ${key} names an action the task offers`);
+      t.true(CONTRACT_STAGES.includes(value), `${ut.id}: ${key} names the stage ${value}`);
+      (entered[ut.id] ??= {})[action!] = value;
+    }
+  }
+  // ADR 0005: the stage a user's action enters is recorded with the completion, not by a job after it.
+  t.deepEqual(entered, {
+    register: { register: 'registered', void: 'voided' },
+    'review-self-handled': { approve: 'closed' },
+    handle: { complete: 'handled' },
+    verify: { pass: 'verified', fail: 'rework' },
+    close: { close: 'closed' },
+  });
 });
 
 test('every job type is one of the contract, with the headers the contract names', async (t) => {

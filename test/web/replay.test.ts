@@ -105,11 +105,11 @@ test('a hotline case replays stage by stage: who did what, the flows taken, the 
   t.is(r.at('completed', 'verify').variables.variables.lastAction, 'pass');
   t.is(r.at('completed', 'verify').step!.actor, 'grid.worker');
 
-  // 结案 leads on to 回访: the flow out of 记录结案 is taken
+  // 结案 leads on to 回访 through 需回访？: the flows out of 结案 are taken once it is completed
   const callback = r.at('activated', 'callback');
-  t.true(callback.flows.includes('flow-closed'));
-  t.true(callback.completed.includes('close') && callback.completed.includes('stage-closed'));
-  t.false(r.at('completed', 'close').flows.includes('flow-closed'));
+  t.true(callback.flows.includes('flow-closed-task') && callback.flows.includes('flow-callback'));
+  t.true(callback.completed.includes('close') && callback.completed.includes('needs-callback'));
+  t.false(r.at('completed', 'close').flows.includes('flow-closed-task'));
 
   // At the end everything is completed and nothing is active
   const last = replayState(events, r.steps.length - 1, r.steps);
