@@ -24,6 +24,7 @@ import type {
   LintFindingSchema,
   ProcessDefinitionSummarySchema,
 } from '../schemas/process.schema.ts';
+import { stageHeaderFindings } from './stage-headers.service.ts';
 import { appendAudit } from './audit.service.ts';
 import type { Principal } from './auth.service.ts';
 import { hasRole } from './scope.service.ts';
@@ -164,12 +165,13 @@ export async function lintResources(
   engine: WorkflowEngine,
   resources: DeployResource[],
 ): Promise<LintFindingView[]> {
+  const own = await stageHeaderFindings(resources);
   try {
-    return (await engine.lint(resources)).map(findingView);
+    return [...(await engine.lint(resources)), ...own].map(findingView);
   } catch (err) {
     const findings = rejectedFindings(err);
     if (!findings) throw err;
-    return findings.map(findingView);
+    return [...findings, ...own].map(findingView);
   }
 }
 
@@ -225,6 +227,9 @@ export async function deployResources(
       if (!(err instanceof NotFoundError)) throw err;
     }
   }
+  // The case processes' own convention first: the engine's lint does not know it.
+  const own = await stageHeaderFindings(resources);
+  if (own.length > 0) throw deployRefused(own);
   let deployment: Deployment;
   try {
     deployment = await engine.deploy(resources, { actor });

@@ -249,6 +249,54 @@ test('refuses broken diagrams with the element and rule, and deploys nothing', a
   t.deepEqual(await allDefinitions(w, admin), before);
 });
 
+test('a stage header that names no known stage is refused at deploy and shown by the check, naming the element', async (t) => {
+  const w = await createCaseWorld();
+  t.teardown(() => w.close());
+  const admin = await w.signIn('city.admin');
+  const before = await allDefinitions(w, admin);
+  // given the case lifecycle with a typo in the stage 核查's pass enters, and the joint handling's 记录处置 without its stage
+  const typo = CASE_LIFECYCLE.replace(
+    '<zeebe:header key="stage.pass" value="verified" />',
+    '<zeebe:header key="stage.pass" value="verifed" />',
+  ).replace('<zeebe:header key="stage" value="handling" />', '<zeebe:header key="stage" value="" />');
+  t.not(typo, CASE_LIFECYCLE);
+  const resources = [{ name: 'case-lifecycle.bpmn', content: typo }];
+
+  // when the admin checks it, both are errors of the rule, on their elements
+  const lint = await api<{
+    findings: { resource: string; elementId: string; rule: string; category: string }[];
+  }>(w, admin, 'POST', '/api/process-definitions/lint', { resources });
+  t.is(lint.status, 200);
+  const own = lint.body.findings.filter((f) => f.rule === 'gridflow/stage-header');
+  t.deepEqual(own.map((f) => [f.resource, f.elementId, f.category]).sort(), [
+    ['case-lifecycle.bpmn', 'stage-handling-joint', 'error'],
+    ['case-lifecycle.bpmn', 'verify', 'error'],
+  ]);
+
+  // and deploying it is a 422 naming them, and nothing is deployed
+  const deploy = await api<Problem>(w, admin, 'POST', '/api/process-definitions', { resources });
+  t.is(deploy.status, 422);
+  t.is(deploy.body.code, 'DEPLOY_REJECTED');
+  t.deepEqual(deploy.body.errors!.map((e) => e.field).sort(), [
+    'case-lifecycle.bpmn#stage-handling-joint',
+    'case-lifecycle.bpmn#verify',
+  ]);
+  t.regex(deploy.body.errors!.find((e) => e.elementId === 'verify')!.message, /stage\.pass.*"verifed"/);
+  t.deepEqual(await allDefinitions(w, admin), before);
+
+  // then the shipped diagram has no such finding
+  const shipped = await api<{ findings: { rule: string }[] }>(
+    w,
+    admin,
+    'POST',
+    '/api/process-definitions/lint',
+    {
+      resources: [{ name: 'case-lifecycle.bpmn', content: CASE_LIFECYCLE }],
+    },
+  );
+  t.false(shipped.body.findings.some((f) => f.rule === 'gridflow/stage-header'));
+});
+
 test('deploys a changed diagram as a new version and identical content as the version it already is', async (t) => {
   const w = await createCaseWorld();
   t.teardown(() => w.close());
