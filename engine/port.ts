@@ -367,7 +367,13 @@ export interface Exporter {
   export(events: readonly HistoryEvent[], context: ExportContext): Promise<void>;
 }
 
-/** The transaction an exporter writes in: as a Sequelize transaction for models, and as raw SQL. */
+/**
+ * The transaction an exporter writes in: as a Sequelize transaction for models, and as raw SQL. The embedded
+ * engine holds an exporter's `sql.run` writes back and sends them with the command's COMMIT (one round trip
+ * on MySQL): `run` resolves with nothing to read, `sql.all` sees every earlier write, and a model call on
+ * `transaction` does not see writes still held back, so an exporter that reads what it wrote reads through
+ * `sql`. A write that fails rolls the command back as before.
+ */
 export interface ExportContext {
   transaction: Transaction;
   sql: {

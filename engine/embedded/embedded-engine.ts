@@ -58,7 +58,7 @@ import { Processor } from './processor.ts';
 import type { JobRow, PendingHistoryEvent, ProcessInstanceRow, UserTaskRow } from './rows.ts';
 import { parseJson } from './rows.ts';
 import { nextCycleDue, parseCycle } from '../timer/timer-spec.ts';
-import { type Dialect, type Sql, forUpdate, placeholders } from './sql.ts';
+import { type Dialect, DeferredWritesSql, type Sql, forUpdate, placeholders } from './sql.ts';
 import { TransactionRunner } from './transactions.ts';
 import { assertVariables, parseDateField, parseKey, requireInt, requireText } from './validate.ts';
 
@@ -270,11 +270,18 @@ export class EmbeddedEngine implements WorkflowEngine {
     await this.reserving;
   }
 
+  /**
+   * Runs the exporters in the command's transaction. Their writes wait and go out together at the end,
+   * with the COMMIT (MySQL: one round trip instead of one per statement; inside a SQLite group the group
+   * commits). This is the command's last step: nothing after it may write.
+   */
   private async export(ctx: CommandContext, sql: Sql, transaction: Transaction): Promise<void> {
     if (this.exporters.length === 0 || ctx.flushedHistory.length === 0) return;
     await sql.begin?.();
     const events = this.portEvents(ctx);
-    for (const exporter of this.exporters) await exporter.export(events, { transaction, sql });
+    const deferred = new DeferredWritesSql(sql);
+    for (const exporter of this.exporters) await exporter.export(events, { transaction, sql: deferred });
+    await deferred.flush({ commit: true });
   }
 
   /** Jobs pushed to parked workers, built before commit (variables as the command leaves them). */

@@ -122,6 +122,51 @@ export function transactionSql(dialect: Dialect, transaction: Transaction): Sql 
   };
 }
 
+/**
+ * The exporters' SQL: a write waits instead of going out (`run` resolves at once, its result counting
+ * nothing), a read first sends what waits (so it sees every earlier write), and `flush` sends the rest with
+ * the COMMIT when asked. On MySQL every statement was a round trip of its own: a command's exporters (the
+ * task projection, the audit log) wrote five to ten of them one by one before the COMMIT; now their writes
+ * go out with it. On SQLite it saves the hops of a statement per write.
+ */
+export class DeferredWritesSql implements Sql {
+  readonly dialect: Dialect;
+  private readonly waiting: Statement[] = [];
+
+  constructor(private readonly base: Sql) {
+    this.dialect = base.dialect;
+  }
+
+  async all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    await this.send();
+    return this.base.all<T>(sql, params);
+  }
+
+  run(sql: string, params: readonly unknown[] = []): Promise<RunResult> {
+    this.waiting.push({ sql, params });
+    return Promise.resolve({ changes: 0, insertId: 0 });
+  }
+
+  batch(statements: readonly Statement[]): Promise<void> {
+    this.waiting.push(...statements);
+    return Promise.resolve();
+  }
+
+  begin(): Promise<void> {
+    return this.base.begin?.() ?? Promise.resolve();
+  }
+
+  /** Sends what waits; with `commit`, the transaction's COMMIT goes in the same round trip. */
+  async flush(options: { commit?: boolean } = {}): Promise<void> {
+    const statements = this.waiting.splice(0);
+    if (statements.length > 0 || options.commit) await this.base.batch(statements, options);
+  }
+
+  private async send(): Promise<void> {
+    if (this.waiting.length > 0) await this.base.batch(this.waiting.splice(0));
+  }
+}
+
 /** A multi-statement result: one entry per statement (result headers or row lists). */
 function isResultList(result: unknown[]): boolean {
   return (

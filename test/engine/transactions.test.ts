@@ -95,6 +95,58 @@ test('an exporter that fails rolls the command back: no instance, no history, no
   t.is(await count(te, 'test_audit'), await count(te, 'engine_history_event'));
 });
 
+test('an exporter reads what it wrote earlier in the command, and a write that fails when it goes out rolls the command back', async (t) => {
+  const te = await createTestEngine();
+  t.teardown(() => te.close());
+  await te.db.sequelize.query('CREATE TABLE test_counts (intent VARCHAR(64) PRIMARY KEY, n INT NOT NULL)');
+  await te.db.sequelize.query('CREATE TABLE test_unique (k INT PRIMARY KEY)');
+  let clash = false;
+  const seen: number[] = [];
+  te.engine.addExporter({
+    name: 'counting',
+    export: async (events, { sql }) => {
+      for (const e of events) {
+        // A read after a write of the same command sees it (the writes are held back, not lost).
+        const [row] = await sql.all<{ n: number | string }>('SELECT n FROM test_counts WHERE intent = ?', [
+          e.intent,
+        ]);
+        if (row)
+          await sql.run('UPDATE test_counts SET n = ? WHERE intent = ?', [Number(row.n) + 1, e.intent]);
+        else await sql.run('INSERT INTO test_counts (intent, n) VALUES (?, 1)', [e.intent]);
+      }
+      const [total] = await sql.all<{ n: number | string }>('SELECT SUM(n) AS n FROM test_counts');
+      seen.push(Number(total.n));
+      // Two rows with one key: the second fails only when the held-back writes go out.
+      if (clash) await sql.run('INSERT INTO test_unique (k) VALUES (1), (1)');
+    },
+  });
+  await te.deployFixture('six-step');
+
+  // when an instance starts, every event is counted, reads included
+  const pi = await te.engine.createProcessInstance({ bpmnProcessId: 'six-step' });
+  const history = await te.engine.getHistory(pi.processInstanceKey);
+  t.deepEqual(seen, [history.length]);
+  const counts = await te.db.sequelize.query<{ intent: string; n: number | string }>(
+    'SELECT intent, n FROM test_counts',
+    { type: QueryTypes.SELECT },
+  );
+  t.is(
+    counts.reduce((sum, c) => sum + Number(c.n), 0),
+    history.length,
+  );
+
+  // when a held-back write fails, the command is rolled back: no second instance, no history, no counts
+  clash = true;
+  await t.throwsAsync(te.engine.createProcessInstance({ bpmnProcessId: 'six-step' }), { any: true });
+  t.is(await count(te, 'engine_process_instance'), 1);
+  t.is(await count(te, 'engine_history_event'), history.length);
+  t.is(await count(te, 'test_unique'), 0);
+  const after = await te.db.sequelize.query<{ n: number | string }>('SELECT SUM(n) AS n FROM test_counts', {
+    type: QueryTypes.SELECT,
+  });
+  t.is(Number(after[0].n), history.length);
+});
+
 test('listeners see every committed event once, in position order within each instance', async (t) => {
   const te = await createTestEngine();
   t.teardown(() => te.close());
