@@ -82,8 +82,10 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     schedulerIntervalMs: options.schedulerIntervalMs,
   });
   const caseKeys = new CaseKeys();
-  engine.addExporter(taskProjectionExporter(caseKeys, dialect));
+  // The audit log first: its read of the chain heads then finds no projection writes waiting to go out
+  // ahead of it (the exporters' writes go out with the COMMIT), one round trip fewer per command on MySQL.
   engine.addExporter(auditExporter(caseKeys, dialect));
+  engine.addExporter(taskProjectionExporter(caseKeys, dialect));
   const resources = shippedResources();
   if (resources.length > 0) await engine.deploy(resources, { actor: 'system' });
   const run = options.run ?? true;

@@ -47,25 +47,13 @@ async function apply(
   switch (e.intent) {
     case 'USER_TASK_CREATED': {
       const dueAt = p.dueDate ? Date.parse(String(p.dueDate)) : null;
-      const info = caseId
-        ? (
-            await sql.all<{
-              town_id: number | null;
-              category_id: number | null;
-              source: string;
-              urgency: string;
-              case_no: string;
-              accepted_at: number | string | null;
-              status: string;
-            }>(
-              'SELECT town_id, category_id, source, urgency, case_no, accepted_at, status FROM cases WHERE id = ?',
-              [caseId],
-            )
-          )[0]
-        : undefined;
+      // The case's columns come from the case row inside the statement (no read first: the exporters'
+      // writes go out with the COMMIT, and a read would send them early). A task of no case gets nulls.
       await sql.run(
         `INSERT INTO task (user_task_key, case_id, process_instance_key, element_id, name, state, assignee, form_key, due_at, created_at,
-           town_id, category_id, source, urgency, case_no) VALUES (?, ?, ?, ?, ?, 'CREATED', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           town_id, category_id, source, urgency, case_no)
+         SELECT ?, ?, ?, ?, ?, 'CREATED', ?, ?, ?, ?, c.town_id, c.category_id, c.source, c.urgency, c.case_no
+           FROM (SELECT 1 AS one) x LEFT JOIN cases c ON c.id = ?`,
         [
           key,
           caseId,
@@ -76,16 +64,12 @@ async function apply(
           (p.formKey as string | null) ?? null,
           dueAt,
           at,
-          info?.town_id ?? null,
-          info?.category_id ?? null,
-          info?.source ?? null,
-          info?.urgency ?? null,
-          info?.case_no ?? null,
+          caseId,
         ],
       );
       const groups = [...new Set((p.candidateGroups as string[] | undefined) ?? [])];
       await insertCandidates(sql, key, groups, dueAt);
-      if (caseId != null && info) await addParties(sql, dialect, caseId, info, groups);
+      if (caseId != null) await addParties(sql, dialect, caseId, groups);
       return;
     }
     case 'USER_TASK_ASSIGNED':
@@ -112,13 +96,7 @@ async function apply(
           [key],
         );
         await insertCandidates(sql, key, groups, task?.due_at == null ? null : Number(task.due_at));
-        if (caseId != null) {
-          const [c] = await sql.all<{ accepted_at: number | string | null; status: string }>(
-            'SELECT accepted_at, status FROM cases WHERE id = ?',
-            [caseId],
-          );
-          if (c) await addParties(sql, dialect, caseId, c, groups);
-        }
+        if (caseId != null) await addParties(sql, dialect, caseId, groups);
       }
       return;
     }
@@ -141,27 +119,25 @@ async function apply(
 
 /**
  * Records the units a task of the case is offered to (`unit:<id>:<role>` groups) in `case_party`, which the
- * case scope reads ("offered to my unit", migration 0008), with the case's status (0010). A unit already
- * there stays as it is.
+ * case scope reads ("offered to my unit", migration 0008), with the case's acceptance time and status (0010),
+ * taken from the case row in the statement. A unit already there stays as it is.
  */
 async function addParties(
   sql: Sql,
   dialect: 'sqlite' | 'mysql',
   caseId: number,
-  c: { accepted_at: number | string | null; status: string },
   groups: readonly string[],
 ): Promise<void> {
   const units = [...new Set(groups.map((g) => /^unit:(\d+):/.exec(g)?.[1]).filter((u) => u != null))].map(
     Number,
   );
   if (units.length === 0) return;
-  const values = units.map(() => '(?, ?, ?, ?)').join(', ');
-  const acceptedAt = c.accepted_at == null ? null : Number(c.accepted_at);
-  const params = units.flatMap((u) => [u, caseId, acceptedAt, c.status]);
+  const unitRows = units.map((_, i) => (i === 0 ? 'SELECT ? AS unit_id' : 'SELECT ?')).join(' UNION ALL ');
+  // SQLite reads "ON CONFLICT" after INSERT … SELECT only when the SELECT has a WHERE clause (it has).
   await sql.run(
-    dialect === 'sqlite'
-      ? `INSERT INTO case_party (unit_id, case_id, accepted_at, status) VALUES ${values} ON CONFLICT DO NOTHING`
-      : `INSERT INTO case_party (unit_id, case_id, accepted_at, status) VALUES ${values} ON DUPLICATE KEY UPDATE case_id = case_id`,
-    params,
+    `INSERT INTO case_party (unit_id, case_id, accepted_at, status)
+       SELECT u.unit_id, c.id, c.accepted_at, c.status FROM cases c CROSS JOIN (${unitRows}) u WHERE c.id = ?
+       ${dialect === 'sqlite' ? 'ON CONFLICT DO NOTHING' : 'ON DUPLICATE KEY UPDATE case_id = case_party.case_id'}`,
+    [...units, caseId],
   );
 }
