@@ -90,6 +90,13 @@ test('the inbox lists the most urgent first across pages, follows a changed due 
     [await keys('pageSize=1&page=1'), await keys('pageSize=1&page=2'), await keys('pageSize=1&page=3')],
     [[kc], [ka], [kb]],
   );
+  // Every page tells the same total: a full page, the last one (not full), and one past the end.
+  const totals = await Promise.all(
+    ['pageSize=2&page=1', 'pageSize=2&page=2', 'pageSize=2&page=3', 'pageSize=50'].map(
+      async (query) => (await api<InboxPage>(w, h, 'GET', `/api/tasks?${query}`)).body.total,
+    ),
+  );
+  t.deepEqual(totals, [3, 3, 3, 3]);
   // A claimed task comes from the user's own branch, in the same order.
   t.is((await api(w, h, 'POST', `/api/tasks/${ka}/claim`)).status, 204);
   t.deepEqual(await keys('pageSize=50'), [kc, ka, kb]);
