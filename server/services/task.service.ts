@@ -258,12 +258,15 @@ const CHOICES_FROM_VARIABLES = new Set(['dispatch-town', 'decide-return']);
 type FormSchema = Parameters<typeof validateFormData>[0];
 
 /** Deployed forms, parsed, by form key: a key names one deployed version, which never changes. */
-const deployedForms = new Map<string, { schema: FormSchema; hasDynamicChoices: boolean }>();
+const deployedForms = new Map<
+  string,
+  { schema: FormSchema; hasDynamicChoices: boolean; fields: Set<string> }
+>();
 
 async function deployedForm(
   deps: TaskServiceDeps,
   formKey: string,
-): Promise<{ schema: FormSchema; hasDynamicChoices: boolean }> {
+): Promise<{ schema: FormSchema; hasDynamicChoices: boolean; fields: Set<string> }> {
   let form = deployedForms.get(formKey);
   if (!form) {
     const schema = JSON.parse((await deps.engine.getForm(formKey)).schema) as FormSchema;
@@ -272,7 +275,16 @@ async function deployedForm(
         const component = c as { valuesKey?: unknown; components?: unknown[] };
         return typeof component.valuesKey === 'string' || dynamic(component.components);
       });
-    form = { schema, hasDynamicChoices: dynamic(schema.components) };
+    const fields = new Set<string>();
+    const collect = (components: unknown[] | undefined): void => {
+      for (const c of components ?? []) {
+        const component = c as { key?: unknown; components?: unknown[] };
+        if (typeof component.key === 'string') fields.add(component.key);
+        collect(component.components);
+      }
+    };
+    collect(schema.components);
+    form = { schema, hasDynamicChoices: dynamic(schema.components), fields };
     if (deployedForms.size >= 500) deployedForms.delete(deployedForms.keys().next().value as string);
     deployedForms.set(formKey, form);
   }
@@ -404,6 +416,16 @@ export async function completeTask(
         'FORM_INVALID',
         `The form is not complete: ${problems.map((x) => x.message).join('; ')}`,
         problems,
+      );
+    }
+    // Only the form's fields reach the case: a variable the form does not have (a counter, the case id, the
+    // handling unit) would otherwise change the process behind the form's back.
+    const unknown = Object.keys(variables).filter((k) => k !== 'lastAction' && !form.fields.has(k));
+    if (unknown.length > 0) {
+      throw new InvalidArgumentError(
+        'FORM_UNKNOWN_FIELD',
+        `The form of task ${task.elementId} has no field ${unknown.join(', ')}`,
+        unknown.map((k) => ({ field: `body.variables.${k}`, message: 'is not a field of this task’s form' })),
       );
     }
   }

@@ -206,6 +206,27 @@ test.serial('completing with a form that misses a required field names it; nothi
 });
 
 test.serial(
+  'completing with variables the form does not have (a counter, the case id) names each; nothing written',
+  async (t) => {
+    const key = await registerTask();
+    await api(w, dispatcher, 'POST', `/api/tasks/${key}/claim`);
+    const before = await written();
+    const res = await api<Problem>(w, dispatcher, 'POST', `/api/tasks/${key}/complete`, {
+      action: 'register',
+      variables: { categoryCode: '06001', urgency: 'normal', returnCount: 0, caseId: 1 },
+    });
+    t.is(res.status, 400);
+    t.is(res.body.code, 'FORM_UNKNOWN_FIELD');
+    t.deepEqual(res.body.errors?.map((e) => e.field).sort(), [
+      'body.variables.caseId',
+      'body.variables.returnCount',
+    ]);
+    t.deepEqual(await taskState(key), { state: 'CREATED', assignee: 'city.dispatcher' });
+    t.deepEqual(await written(), before);
+  },
+);
+
+test.serial(
   'dispatching to a unit the task does not offer names the field, even with a forged list; nothing written',
   async (t) => {
     const filed = await w.file({
