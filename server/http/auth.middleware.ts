@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Sequelize } from 'sequelize';
 import type { Clock } from '../../common/clock.ts';
@@ -17,7 +18,7 @@ declare module 'express-serve-static-core' {
 }
 
 /** The session token of a request: `Authorization: Bearer …` or the session cookie. */
-export function tokenOf(req: Request): string | null {
+export function tokenOf(req: { headers: IncomingHttpHeaders }): string | null {
   const header = req.headers.authorization;
   if (header?.startsWith('Bearer ')) return header.slice(7).trim() || null;
   const cookies = req.headers.cookie ?? '';
@@ -55,7 +56,7 @@ export function requireRole(...roles: Role[]): RequestHandler {
 }
 
 /** The principal of an authenticated request. */
-export function principal(req: Request): Principal {
+export function principal(req: { principal?: Principal }): Principal {
   if (!req.principal) throw new UnauthorizedError('NOT_SIGNED_IN', 'Sign in first');
   return req.principal;
 }

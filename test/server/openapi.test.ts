@@ -24,6 +24,8 @@ function routesOf(app: Express): string[] {
     }
   };
   walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
+  // The routes on the API router (ADR 0006), which answers before Express.
+  out.push(...(app.locals.apiRoutes as string[]));
   return out.filter((r) => r.split(' ')[1].startsWith('/api/')).sort();
 }
 

@@ -1,4 +1,3 @@
-import { Router } from 'express';
 import { z } from 'zod';
 import { ForbiddenError } from '../../../common/errors.ts';
 import { CASE_SOURCES } from '../../../db/models/case.model.ts';
@@ -7,7 +6,8 @@ import { caseAuditTrail } from '../../services/audit.service.ts';
 import { caseDetail, searchCases } from '../../services/case-query.service.ts';
 import { createCase } from '../../services/case.service.ts';
 import { hasRole } from '../../services/scope.service.ts';
-import { principal, requireAuth } from '../auth.middleware.ts';
+import type { ApiRouter } from '../api-router.ts';
+import { principal } from '../auth.middleware.ts';
 import type { HttpDeps } from '../deps.ts';
 import { parseInput } from '../validate.ts';
 
@@ -53,12 +53,11 @@ export const CaseAuditSchema = z.object({
   truncated: z.boolean(),
 });
 
-/** Intake, search, detail, history and audit trail of cases. */
-export function caseRoutes(deps: HttpDeps): Router {
-  const router = Router();
-  const auth = requireAuth(deps);
+/** Intake, search, detail, history and audit trail of cases, on the API router (ADR 0006). */
+export function caseRoutes(deps: HttpDeps, api: ApiRouter): void {
+  const signedIn = { auth: true };
 
-  router.post('/api/cases', auth, async (req, res) => {
+  api.post('/api/cases', signedIn, async (req) => {
     const p = principal(req);
     const intake = parseInput(IntakeSchema, req.body, 'body');
     // Who may file: dispatchers for every channel, grid workers only their own reports.
@@ -75,37 +74,36 @@ export function caseRoutes(deps: HttpDeps): Router {
       intake,
     );
     const detail = await caseDetail(deps.sequelize, p, c.id);
-    res
-      .status(created ? 201 : 200)
-      .location(`/api/cases/${c.id}`)
-      .json({ ...detail, created });
+    return {
+      status: created ? 201 : 200,
+      headers: { Location: `/api/cases/${c.id}` },
+      json: { ...detail, created },
+    };
   });
 
-  router.get('/api/cases', auth, async (req, res) => {
+  api.get('/api/cases', signedIn, async (req) => {
     const q = parseInput(CaseSearchSchema, req.query, 'query');
-    res.json(await searchCases(deps.sequelize, principal(req), q));
+    return { status: 200, json: await searchCases(deps.sequelize, principal(req), q) };
   });
 
-  router.get('/api/cases/:id', auth, async (req, res) => {
+  api.get('/api/cases/:id', signedIn, async (req) => {
     const { id } = parseInput(IdParams, req.params, 'params');
-    res.json(await caseDetail(deps.sequelize, principal(req), id));
+    return { status: 200, json: await caseDetail(deps.sequelize, principal(req), id) };
   });
 
-  router.get('/api/cases/:id/history', auth, async (req, res) => {
+  api.get('/api/cases/:id/history', signedIn, async (req) => {
     const { id } = parseInput(IdParams, req.params, 'params');
     const detail = await caseDetail(deps.sequelize, principal(req), id);
     const key = detail.case.processInstanceKey;
     const history = key ? await deps.engine.getHistory(key) : [];
     const instance = key ? await deps.engine.getProcessInstance(key) : null;
-    res.json({ processInstance: instance, events: history });
+    return { status: 200, json: { processInstance: instance, events: history } };
   });
 
-  router.get('/api/cases/:id/audit', auth, async (req, res) => {
+  api.get('/api/cases/:id/audit', signedIn, async (req) => {
     const { id } = parseInput(IdParams, req.params, 'params');
     // Scoped like the case: outside one's scope this is the same 404 as a case that does not exist.
     await caseDetail(deps.sequelize, principal(req), id);
-    res.json(await caseAuditTrail(deps.sequelize, id));
+    return { status: 200, json: await caseAuditTrail(deps.sequelize, id) };
   });
-
-  return router;
 }

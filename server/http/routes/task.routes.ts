@@ -1,8 +1,8 @@
-import { Router } from 'express';
 import { z } from 'zod';
 import { CASE_SOURCES } from '../../../db/models/case.model.ts';
 import { claimTask, completeTask, inbox, taskDetail, unclaimTask } from '../../services/task.service.ts';
-import { principal, requireAuth } from '../auth.middleware.ts';
+import type { ApiRouter } from '../api-router.ts';
+import { principal } from '../auth.middleware.ts';
 import type { HttpDeps } from '../deps.ts';
 import { parseInput } from '../validate.ts';
 
@@ -33,32 +33,31 @@ export const CompleteSchema = z.object({
 
 const KeyParams = z.object({ key: z.string().regex(/^[1-9]\d{0,15}$/, 'must be a task key') });
 
-/** The task inbox and the actions on a task. */
-export function taskRoutes(deps: HttpDeps): Router {
-  const router = Router();
-  const auth = requireAuth(deps);
-  router.get('/api/tasks', auth, async (req, res) => {
-    res.json(await inbox(deps, principal(req), parseInput(InboxSchema, req.query, 'query')));
-  });
-  router.get('/api/tasks/:key', auth, async (req, res) => {
+/** The task inbox and the actions on a task, on the API router (ADR 0006: the case loop's hot routes). */
+export function taskRoutes(deps: HttpDeps, api: ApiRouter): void {
+  const signedIn = { auth: true };
+  api.get('/api/tasks', signedIn, async (req) => ({
+    status: 200,
+    json: await inbox(deps, principal(req), parseInput(InboxSchema, req.query, 'query')),
+  }));
+  api.get('/api/tasks/:key', signedIn, async (req) => {
     const { key } = parseInput(KeyParams, req.params, 'params');
-    res.json(await taskDetail(deps, principal(req), key));
+    return { status: 200, json: await taskDetail(deps, principal(req), key) };
   });
-  router.post('/api/tasks/:key/claim', auth, async (req, res) => {
+  api.post('/api/tasks/:key/claim', signedIn, async (req) => {
     const { key } = parseInput(KeyParams, req.params, 'params');
     await claimTask(deps, principal(req), key);
-    res.status(204).end();
+    return { status: 204 };
   });
-  router.post('/api/tasks/:key/unclaim', auth, async (req, res) => {
+  api.post('/api/tasks/:key/unclaim', signedIn, async (req) => {
     const { key } = parseInput(KeyParams, req.params, 'params');
     await unclaimTask(deps, principal(req), key);
-    res.status(204).end();
+    return { status: 204 };
   });
-  router.post('/api/tasks/:key/complete', auth, async (req, res) => {
+  api.post('/api/tasks/:key/complete', signedIn, async (req) => {
     const { key } = parseInput(KeyParams, req.params, 'params');
     const body = parseInput(CompleteSchema, req.body, 'body');
     await completeTask(deps, principal(req), key, body.action, body.variables);
-    res.status(204).end();
+    return { status: 204 };
   });
-  return router;
 }
