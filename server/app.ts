@@ -29,7 +29,7 @@ export interface AppOptions {
 /** The Express application: the API under /api, health, and the web app. */
 export function createApp(deps: HttpDeps, options: AppOptions = {}): Express {
   // ADR 0006: the case loop's hot routes answer on Node's server before Express sees the request.
-  const api = new ApiRouter(deps, deps.log);
+  const api = new ApiRouter(deps);
   taskRoutes(deps, api);
   caseRoutes(deps, api);
 

@@ -17,6 +17,7 @@ import type {
   DeployResource,
   Deployment,
   EngineListener,
+  ExportContext,
   Exporter,
   FailJobRequest,
   FormDefinition,
@@ -737,16 +738,8 @@ export class EmbeddedEngine implements WorkflowEngine {
         endedAt: null,
       };
       const inst = new InstanceState(row, deployed.model, true);
-      let start = variables;
-      if (request.within) {
-        await ctx.sql.begin?.();
-        const extra = await request.within({
-          transaction: ctx.transaction!,
-          sql: ctx.sql,
-          processInstanceKey: String(key),
-        });
-        if (extra) start = { ...variables, ...assertVariables(extra, 'within()') };
-      }
+      const extra = await runWithin(ctx, request.within, { processInstanceKey: String(key) });
+      const start = extra ? { ...variables, ...extra } : variables;
       ctx.addNewInstance(row, inst);
       processor.startInstance(inst, start);
       return () => toProcessInstance(inst.row);
@@ -1221,12 +1214,8 @@ export class EmbeddedEngine implements WorkflowEngine {
     const variables = assertVariables(request.variables);
     await this.command(request.actor, async (ctx, processor) => {
       const { job, inst } = await this.jobForAnswer(ctx, jobKey, request.activationKey, 'completed');
-      let completion = variables;
-      if (request.within) {
-        await ctx.sql.begin?.();
-        const extra = await request.within({ transaction: ctx.transaction!, sql: ctx.sql });
-        if (extra) completion = { ...variables, ...assertVariables(extra, 'within()') };
-      }
+      const extra = await runWithin(ctx, request.within, {});
+      const completion = extra ? { ...variables, ...extra } : variables;
       const ei = inst.elements.get(job.elementInstanceKey)!;
       ctx.jobDeletes.push(jobKey);
       ctx.settledJobElements.add(ei.key);
@@ -1577,16 +1566,7 @@ export class EmbeddedEngine implements WorkflowEngine {
     await this.command(request.actor, async (ctx, processor) => {
       const { task, inst } = await this.openTask(ctx, key, 'completed');
       const ei = inst.elements.get(task.elementInstanceKey)!;
-      let derived: Variables | undefined;
-      if (request.within) {
-        await ctx.sql.begin?.();
-        const extra = await request.within({
-          transaction: ctx.transaction!,
-          sql: ctx.sql,
-          variables: inst.visible(ei.key),
-        });
-        if (extra) derived = assertVariables(extra, 'within()');
-      }
+      const derived = await runWithin(ctx, request.within, { variables: inst.visible(ei.key) });
       ctx.statements.push({
         sql: "UPDATE engine_user_task SET state = 'COMPLETED', action = ?, completed_by = ?, completed_at = ? WHERE user_task_key = ?",
         params: [action, ctx.actor, ctx.now, key],
@@ -2170,4 +2150,19 @@ function isTransientDbError(err: unknown): boolean {
     code === 'ER_LOCK_DEADLOCK' ||
     code === 'ER_LOCK_WAIT_TIMEOUT'
   );
+}
+
+/**
+ * Runs a request's own writes (`within`) in the command's transaction, opened first for them, with the
+ * transaction and `extra` as their context; the variables they return, checked, or undefined.
+ */
+async function runWithin<C extends object>(
+  ctx: CommandContext,
+  within: ((context: ExportContext & C) => Promise<Variables | void>) | undefined,
+  extra: C,
+): Promise<Variables | undefined> {
+  if (!within) return undefined;
+  await ctx.sql.begin?.();
+  const out = await within({ transaction: ctx.transaction!, sql: ctx.sql, ...extra });
+  return out ? assertVariables(out, 'within()') : undefined;
 }

@@ -3,11 +3,11 @@ import { parse as parseQuery } from 'node:querystring';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import { UnauthorizedError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
-import { maskPersonalData } from '../../common/mask.ts';
 import { type Principal, authenticate } from '../services/auth.service.ts';
 import { tokenOf } from './auth.middleware.ts';
 import type { HttpDeps } from './deps.ts';
-import { toProblem } from './problem.ts';
+import { logProblem, toProblem } from './problem.ts';
+import { logRequest } from './request-log.ts';
 
 /** A request as an API route sees it. */
 export interface ApiRequest {
@@ -61,11 +61,8 @@ export class ApiRouter {
   private readonly routes: Route[] = [];
   private readonly http: Logger;
 
-  constructor(
-    private readonly deps: HttpDeps,
-    log: Logger,
-  ) {
-    this.http = log.child({ scope: 'http' });
+  constructor(private readonly deps: HttpDeps) {
+    this.http = deps.log.child({ scope: 'http' });
   }
 
   get(path: string, options: { auth: boolean }, handler: ApiHandler): void {
@@ -153,29 +150,18 @@ export class ApiRouter {
       send(raw, res, result.status, result.json, 'application/json; charset=utf-8', result.headers);
     } catch (err) {
       const problem = toProblem(err);
-      if (problem.status >= 500 && problem.status !== 503) {
-        this.deps.log.error({ err, method: request.method, path }, 'request failed');
-      } else if (problem.status >= 500) {
-        this.deps.log.warn({ err, method: request.method, path }, 'request failed, transient');
-      } else {
-        this.deps.log.info(
-          { code: problem.code, status: problem.status, method: request.method, path },
-          'request refused',
-        );
-      }
+      logProblem(this.deps.log, err, problem, request.method, path);
       if (!res.headersSent) send(raw, res, problem.status, problem, 'application/problem+json');
       else res.destroy();
     }
     if (this.http.isLevelEnabled('info')) {
-      this.http.info(
-        {
-          method: request.method,
-          url: maskPersonalData(raw.url ?? path),
-          status: res.statusCode,
-          ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
-          user: request.principal?.username,
-        },
-        'request',
+      logRequest(
+        this.http,
+        request.method,
+        raw.url ?? path,
+        res.statusCode,
+        started,
+        request.principal?.username,
       );
     }
   }

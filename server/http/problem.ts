@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { TransientError, UnexpectedError, UserError } from '../../common/errors.ts';
+import { TransientError, UserError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 
 /** RFC 9457 problem details, as every error response of the API carries them. */
@@ -68,23 +68,22 @@ export function toProblem(err: unknown): Problem {
   };
 }
 
+/** Logs a refused or failed request by the cause of its error: a bug as an error, transient as a warning, the rest at info. */
+export function logProblem(log: Logger, err: unknown, problem: Problem, method: string, path: string): void {
+  if (problem.status >= 500 && !(err instanceof TransientError)) {
+    log.error({ err, method, path }, 'request failed');
+  } else if (problem.status >= 500) {
+    log.warn({ err, method, path }, 'request failed, transient');
+  } else {
+    log.info({ code: problem.code, status: problem.status, method, path }, 'request refused');
+  }
+}
+
 /** The one error middleware: problem JSON out, logged by cause. */
 export function problemHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const problem = toProblem(err);
-    if (problem.status >= 500 && !(err instanceof TransientError)) {
-      log.error(
-        { err: err instanceof UnexpectedError ? err : err, method: req.method, path: req.path },
-        'request failed',
-      );
-    } else if (problem.status >= 500) {
-      log.warn({ err, method: req.method, path: req.path }, 'request failed, transient');
-    } else {
-      log.info(
-        { code: problem.code, status: problem.status, method: req.method, path: req.path },
-        'request refused',
-      );
-    }
+    logProblem(log, err, problem, req.method, req.path);
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   };
 }

@@ -13,17 +13,29 @@ export function requestLog(log: Logger): RequestHandler {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       if (!req.originalUrl.startsWith('/api/')) return;
-      http.info(
-        {
-          method: req.method,
-          url: maskPersonalData(req.originalUrl),
-          status: res.statusCode,
-          ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
-          user: req.principal?.username,
-        },
-        'request',
-      );
+      logRequest(http, req.method, req.originalUrl, res.statusCode, started, req.principal?.username);
     });
     next();
   };
+}
+
+/** The request's log line: the URL with phone numbers masked, the time since `started` (hrtime) in ms. */
+export function logRequest(
+  http: Logger,
+  method: string,
+  url: string,
+  status: number,
+  started: bigint,
+  user: string | undefined,
+): void {
+  http.info(
+    {
+      method,
+      url: maskPersonalData(url),
+      status,
+      ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+      user,
+    },
+    'request',
+  );
 }

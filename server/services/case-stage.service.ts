@@ -48,8 +48,11 @@ export const StageInputSchema = z.object({
 /** The process variables a stage change reads. */
 export type StageInput = z.infer<typeof StageInputSchema>;
 
+/** What a user task's stage headers start with: `stage.<action>` names the stage the action enters. */
+export const STAGE_HEADER_PREFIX = 'stage.';
+
 /** The header on a user task that names the stage an action enters (`stage.register` → `registered`). */
-export const stageHeader = (action: string): string => `stage.${action}`;
+export const stageHeader = (action: string): string => `${STAGE_HEADER_PREFIX}${action}`;
 
 /**
  * The stage a user task's action enters, from the task's headers (ADR 0005), or undefined when the action

@@ -1,6 +1,6 @@
 import { readBpmn } from '../../engine/deploy/read-bpmn.ts';
 import type { DeployResource, LintFinding } from '../../engine/port.ts';
-import { STAGES, type Stage } from './case-stage.service.ts';
+import { STAGES, STAGE_HEADER_PREFIX, type Stage } from './case-stage.service.ts';
 
 /** The rule name the findings carry, as the editor shows it beside the Camunda lint's rules. */
 export const STAGE_HEADER_RULE = 'gridflow/stage-header';
@@ -64,8 +64,8 @@ export async function stageHeaderFindings(resources: readonly DeployResource[]):
         }
         if (element.$type !== 'bpmn:UserTask') continue;
         for (const { key = '', value } of headers) {
-          if (!key.startsWith('stage.')) continue;
-          if (key === 'stage.')
+          if (!key.startsWith(STAGE_HEADER_PREFIX)) continue;
+          if (key === STAGE_HEADER_PREFIX)
             finding(element.id, 'A stage header names its action after "stage." (stage.<action>)');
           else if (!isStage(value)) {
             finding(

@@ -257,34 +257,33 @@ const CHOICES_FROM_VARIABLES = new Set(['dispatch-town', 'decide-return']);
 
 type FormSchema = Parameters<typeof validateFormData>[0];
 
-/** Deployed forms, parsed, by form key: a key names one deployed version, which never changes. */
-const deployedForms = new Map<
-  string,
-  { schema: FormSchema; hasDynamicChoices: boolean; fields: Set<string> }
->();
+/** A deployed form, parsed once: its schema, its field keys, and whether it has dynamic choices. */
+interface DeployedForm {
+  schema: FormSchema;
+  hasDynamicChoices: boolean;
+  fields: Set<string>;
+}
 
-async function deployedForm(
-  deps: TaskServiceDeps,
-  formKey: string,
-): Promise<{ schema: FormSchema; hasDynamicChoices: boolean; fields: Set<string> }> {
+/** Deployed forms, parsed, by form key: a key names one deployed version, which never changes. */
+const deployedForms = new Map<string, DeployedForm>();
+
+async function deployedForm(deps: TaskServiceDeps, formKey: string): Promise<DeployedForm> {
   let form = deployedForms.get(formKey);
   if (!form) {
     const schema = JSON.parse((await deps.engine.getForm(formKey)).schema) as FormSchema;
-    const dynamic = (components: unknown[] | undefined): boolean =>
-      (components ?? []).some((c) => {
-        const component = c as { valuesKey?: unknown; components?: unknown[] };
-        return typeof component.valuesKey === 'string' || dynamic(component.components);
-      });
+    // One walk: the field keys, and whether any field's choices come from the task (`valuesKey`).
     const fields = new Set<string>();
-    const collect = (components: unknown[] | undefined): void => {
+    let hasDynamicChoices = false;
+    const walk = (components: unknown[] | undefined): void => {
       for (const c of components ?? []) {
-        const component = c as { key?: unknown; components?: unknown[] };
+        const component = c as { key?: unknown; valuesKey?: unknown; components?: unknown[] };
         if (typeof component.key === 'string') fields.add(component.key);
-        collect(component.components);
+        if (typeof component.valuesKey === 'string') hasDynamicChoices = true;
+        walk(component.components);
       }
     };
-    collect(schema.components);
-    form = { schema, hasDynamicChoices: dynamic(schema.components), fields };
+    walk(schema.components);
+    form = { schema, hasDynamicChoices, fields };
     if (deployedForms.size >= 500) deployedForms.delete(deployedForms.keys().next().value as string);
     deployedForms.set(formKey, form);
   }
