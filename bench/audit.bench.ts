@@ -1,9 +1,11 @@
 /**
- * `npm run bench:audit`: what appending to the audit log costs per record, on a fresh SQLite database (or
- * DATABASE_URL's MySQL) through the engine's own transaction path, as the audit exporter appends: one
- * append per command with that command's engine events (9 records, the case loop's average), commands 8 at
- * a time over 200 case chains. Prints CPU and wall time per record, and apart, the JavaScript alone (the
- * masked canonical payload and the SHA-256 of each record). A benchmark that prints figures, not a test.
+ * `npm run bench:audit`: what appending to the audit log costs, on a fresh SQLite database (or DATABASE_URL's
+ * MySQL) through the engine's own transaction path, as the audit exporter appends: one append per command
+ * with that command's engine events (12, the case loop's average), commands 8 at a time over 200 case
+ * chains. Two shapes in the same run: one record holding the command's events (what the exporter writes,
+ * ADR 0007), and one record per event (what it wrote before). Prints CPU and wall time per command and per
+ * event, and apart, the JavaScript alone (the masked canonical payload and the SHA-256 of each record). A
+ * benchmark that prints figures, not a test.
  */
 import { performance } from 'node:perf_hooks';
 import { TransactionRunner } from '../engine/embedded/transactions.ts';
@@ -19,40 +21,52 @@ import {
 } from '../server/services/audit.service.ts';
 
 const COMMANDS = Number(process.env.BENCH_AUDIT_COMMANDS ?? 4000);
-const PER_COMMAND = 9;
+const PER_COMMAND = 12;
 const IN_FLIGHT = 8;
 const CHAINS = 200;
 
 /** Engine events as the audit exporter records them: element events and variables, one with a phone. */
-function records(caseId: number, n: number, at: number): AuditRecord[] {
-  return Array.from({ length: n }, (_, i) => ({
+function events(caseId: number, n: number): Record<string, unknown>[] {
+  return Array.from({ length: n }, (_, i) =>
+    i % 3 === 0
+      ? {
+          position: i,
+          intent: 'VARIABLE_CREATED',
+          elementId: 'case-lifecycle',
+          elementType: 'PROCESS',
+          elementInstanceKey: null,
+          name: 'reporterPhone',
+          value: '13812345678',
+          scopeKey: String(2251799813685249 + caseId),
+        }
+      : {
+          position: i,
+          intent: 'ELEMENT_ACTIVATED',
+          elementId: 'stage-handling',
+          elementType: 'SERVICE_TASK',
+          elementInstanceKey: String(2251799813690000 + i),
+          flowScopeKey: String(2251799813685249 + caseId),
+          bpmnProcessId: 'case-lifecycle',
+          version: 1,
+        },
+  );
+}
+
+type Shape = 'one record per command' | 'one record per event';
+
+/** A command's audit records in either shape. */
+function records(caseId: number, n: number, at: number, shape: Shape): AuditRecord[] {
+  const base = {
     at,
     actor: 'city.dispatcher',
-    action: i % 3 === 0 ? 'engine.VARIABLE_CREATED' : 'engine.ELEMENT_ACTIVATED',
     entityType: 'process_instance',
     entityId: String(2251799813685249 + caseId),
     caseId,
-    payload:
-      i % 3 === 0
-        ? {
-            position: i,
-            elementId: null,
-            elementType: null,
-            elementInstanceKey: null,
-            name: 'reporterPhone',
-            value: '13812345678',
-            scopeKey: String(2251799813685249 + caseId),
-          }
-        : {
-            position: i,
-            elementId: 'stage-handling',
-            elementType: 'SERVICE_TASK',
-            elementInstanceKey: String(2251799813690000 + i),
-            flowScopeKey: String(2251799813685249 + caseId),
-            bpmnProcessId: 'case-lifecycle',
-            version: 1,
-          },
-  }));
+  };
+  const list = events(caseId, n);
+  return shape === 'one record per command'
+    ? [{ ...base, action: `engine.${String(list[0].intent)}`, payload: { events: list } }]
+    : list.map((e) => ({ ...base, action: `engine.${String(e.intent)}`, payload: e }));
 }
 
 const config = loadConfig({ ...process.env });
@@ -60,9 +74,13 @@ const db = await freshDatabase(config, 'audit', { withQueryIndexes: true });
 const runner = new TransactionRunner(db.sequelize, db.dialect);
 
 console.log(`Gridflow audit benchmark — ${db.description}, node ${process.version}`);
-console.log(`  ${COMMANDS} appends of ${PER_COMMAND} records, ${IN_FLIGHT} at a time, ${CHAINS} chains\n`);
+console.log(
+  `  ${COMMANDS} appends of a command's ${PER_COMMAND} events, ${IN_FLIGHT} at a time, ${CHAINS} chains, in each shape\n`,
+);
 try {
-  for (const round of [1, 2, 3]) {
+  for (const [round, shape] of [1, 2, 3].flatMap((r) =>
+    (['one record per command', 'one record per event'] as const).map((s) => [r, s] as const),
+  )) {
     let next = 0;
     const cpu0 = process.cpuUsage();
     const start = performance.now();
@@ -73,7 +91,7 @@ try {
           await runner.run(({ sql }) =>
             appendAudit(
               { dialect: db.dialect, all: (t, p) => sql.all(t, p), run: (t, p) => sql.run(t, p) },
-              records(caseId, PER_COMMAND, Date.now()),
+              records(caseId, PER_COMMAND, Date.now(), shape),
             ),
           );
         }
@@ -81,12 +99,12 @@ try {
     );
     const wall = performance.now() - start;
     const cpu = process.cpuUsage(cpu0);
-    const n = COMMANDS * PER_COMMAND;
+    const perCommand = (cpu.user + cpu.system) / COMMANDS;
     console.log(
-      `  round ${round}: ${((cpu.user + cpu.system) / n).toFixed(1)} µs CPU per record, ${((wall * 1000) / n).toFixed(1)} µs wall`,
+      `  round ${round}, ${shape.padEnd(22)}: ${perCommand.toFixed(0)} µs CPU per command (${(perCommand / PER_COMMAND).toFixed(1)} per event), ${((wall * 1000) / COMMANDS).toFixed(0)} µs wall`,
     );
   }
-  const list = records(1, 20_000, Date.now());
+  const list = records(1, 20_000, Date.now(), 'one record per event');
   const stored: StoredAudit[] = list.map((r, i) => ({
     chain: 'case:1',
     chainSeq: i + 1,
@@ -111,7 +129,7 @@ try {
     }
     const us = ((performance.now() - start) * 1000) / list.length;
     console.log(
-      `  JavaScript alone, round ${round} (masked payload and hash): ${us.toFixed(1)} µs per record`,
+      `  JavaScript alone, round ${round} (masked payload and hash of a one-event record): ${us.toFixed(1)} µs per record`,
     );
   }
 } finally {

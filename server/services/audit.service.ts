@@ -313,7 +313,20 @@ export async function verifyAudit(
 /** At most this many audit records are listed (the verification still walks the whole chain). */
 const AUDIT_RECORDS_MAX = 5000;
 
-/** One audit record as the replay lists it: no payload, the hash shortened to 12 hex digits. */
+/** One engine event inside an audit record, as the replay lists it: what happened, to which element. */
+export interface AuditEventView {
+  intent: string;
+  elementId: string | null;
+  elementType: string | null;
+  /** A variable event's variable (its name; the value stays in the payload). */
+  name?: string;
+}
+
+/**
+ * One audit record as the replay lists it: no payload, the hash shortened to 12 hex digits. A record of the
+ * engine (`engine.*`) holds every event of one command on the instance (ADR 0007): `events` lists them in
+ * order, by intent and element, still without their values.
+ */
 export interface AuditRecordView {
   chainSeq: number;
   at: string;
@@ -322,6 +335,7 @@ export interface AuditRecordView {
   entityType: string;
   entityId: string | null;
   hash: string;
+  events?: AuditEventView[];
 }
 
 /** The case's audit chain `case:<id>`: verified from its first record, and listed without payloads. */
@@ -337,20 +351,49 @@ export async function caseAuditTrail(
   const chain = `case:${caseId}`;
   const verification = await verifyAudit(sql, { chain });
   const rows = await sql.all<
-    Pick<AuditRow, 'chain_seq' | 'at' | 'actor' | 'action' | 'entity_type' | 'entity_id' | 'hash'>
+    Pick<AuditRow, 'chain_seq' | 'at' | 'actor' | 'action' | 'entity_type' | 'entity_id' | 'hash' | 'payload'>
   >(
-    'SELECT chain_seq, at, actor, action, entity_type, entity_id, hash FROM audit_log WHERE chain = ? ORDER BY chain_seq LIMIT ?',
+    `SELECT chain_seq, at, actor, action, entity_type, entity_id, hash,
+            CASE WHEN action LIKE 'engine.%' THEN payload END AS payload
+       FROM audit_log WHERE chain = ? ORDER BY chain_seq LIMIT ?`,
     [chain, AUDIT_RECORDS_MAX + 1],
   );
-  const records = rows.slice(0, AUDIT_RECORDS_MAX).map((r) => ({
-    chainSeq: Number(r.chain_seq),
-    at: new Date(Number(r.at)).toISOString(),
-    actor: r.actor,
-    action: r.action,
-    entityType: r.entity_type,
-    entityId: r.entity_id == null ? null : String(r.entity_id),
-    hash: r.hash.slice(0, 12),
-  }));
+  const records = rows.slice(0, AUDIT_RECORDS_MAX).map((r) => {
+    const view: AuditRecordView = {
+      chainSeq: Number(r.chain_seq),
+      at: new Date(Number(r.at)).toISOString(),
+      actor: r.actor,
+      action: r.action,
+      entityType: r.entity_type,
+      entityId: r.entity_id == null ? null : String(r.entity_id),
+      hash: r.hash.slice(0, 12),
+    };
+    const events = engineEvents(r.payload);
+    if (events) view.events = events;
+    return view;
+  });
   // Payloads are left out; an actor or id that is a phone number is masked as everywhere else.
   return { verification, records: maskPersonalData(records), truncated: rows.length > AUDIT_RECORDS_MAX };
+}
+
+/** The events of an engine record's payload (`{ events: [...] }`), by intent and element; null for others. */
+function engineEvents(payload: string | null): AuditEventView[] | null {
+  if (payload == null) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload);
+  } catch {
+    return null; // a payload changed behind the application's back: the verification names that record
+  }
+  const events = (parsed as { events?: unknown }).events;
+  if (!Array.isArray(events)) return null;
+  return events.map((e: Record<string, unknown>) => {
+    const view: AuditEventView = {
+      intent: String(e.intent),
+      elementId: typeof e.elementId === 'string' ? e.elementId : null,
+      elementType: typeof e.elementType === 'string' ? e.elementType : null,
+    };
+    if (String(e.intent).startsWith('VARIABLE_') && typeof e.name === 'string') view.name = e.name;
+    return view;
+  });
 }

@@ -478,6 +478,16 @@ void test('a hotline case goes from 受理登记 to 已办结 through five users
     // The audit records, each with its hash.
     await page.getByRole('tab', { name: '审计记录' }).click();
     await page.getByTestId('replay-audit').locator('tbody tr').first().waitFor();
+    // An engine record holds one command's events (ADR 0007): opened, it lists them by intent and element.
+    await page
+      .getByTestId('replay-audit')
+      .locator('button.ant-table-row-expand-icon-collapsed')
+      .first()
+      .click();
+    const events = page.getByTestId('replay-audit-events').first();
+    await events.waitFor();
+    assert.match((await events.textContent()) ?? '', /PROCESS_INSTANCE_CREATED/);
+    assert.match((await events.textContent()) ?? '', /JOB_CREATED\s*受理/);
     await shot(page, '23-replay-audit');
   }
 

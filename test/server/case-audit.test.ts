@@ -20,6 +20,7 @@ interface AuditBody {
     entityType: string;
     entityId: string | null;
     hash: string;
+    events?: { intent: string; elementId: string | null; elementType: string | null; name?: string }[];
   }[];
   truncated: boolean;
 }
@@ -62,6 +63,16 @@ test.serial('a fresh case’s chain verifies, and lists its records in order wit
   t.like(res.body.records[0], { action: 'case.created', entityType: 'case', entityId: String(c.id) });
   t.true(res.body.records.some((r) => r.action === 'engine.USER_TASK_COMPLETED' && r.actor === 'tester'));
   t.true(res.body.records.every((r) => /^[0-9a-f]{12}$/.test(r.hash) && !Number.isNaN(Date.parse(r.at))));
+  // One record per command on the instance (ADR 0007): named after its first event, listing all of them
+  const engineRecords = res.body.records.filter((r) => r.action.startsWith('engine.'));
+  t.true(engineRecords.length >= 3);
+  for (const r of engineRecords) t.is(`engine.${r.events?.[0]?.intent}`, r.action);
+  const completion = engineRecords.find((r) => r.action === 'engine.USER_TASK_COMPLETED')!;
+  t.like(completion.events![0], { intent: 'USER_TASK_COMPLETED', elementId: 'register' });
+  t.true(completion.events!.some((e) => e.intent === 'ELEMENT_COMPLETED' && e.elementId === 'register'));
+  t.true(completion.events!.some((e) => e.intent === 'VARIABLE_CREATED' && e.name === 'lastAction'));
+  t.true(completion.events!.some((e) => e.intent === 'JOB_CREATED' && e.elementId === 'route'));
+  t.is(res.body.records.find((r) => r.action === 'case.created')?.events, undefined);
   t.false(JSON.stringify(res.body).includes('13812345678'), 'no phone number, no payload');
   t.false('payload' in res.body.records[0]);
 });

@@ -36,6 +36,12 @@ const AuditRecordViewSchema = z.object({
   entityId: z.string().nullable(),
   /** The first 12 hex digits of the record's SHA-256. */
   hash: z.string(),
+  /** An engine record's events (one command on the instance, ADR 0007), in order, without their values. */
+  events: z
+    .array(
+      z.object({ intent: z.string(), elementId: z.string().nullable(), elementType: z.string().nullable() }),
+    )
+    .optional(),
 });
 
 /** `GET /api/cases/:id/audit` response: the case's audit chain (审计链), verified, and its records in order. */

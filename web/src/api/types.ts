@@ -148,6 +148,8 @@ export interface CaseAudit {
     entityType: string;
     entityId: string | null;
     hash: string;
+    /** An engine record's events: every event of one command on the instance, in order (ADR 0007). */
+    events?: { intent: string; elementId: string | null; elementType: string | null; name?: string }[];
   }[];
   truncated: boolean;
 }

@@ -408,6 +408,7 @@ export const en: Record<MessageKey, string> = {
   'replay.audit.col.action': 'Action',
   'replay.audit.col.entity': 'Entity',
   'replay.audit.col.hash': 'Hash',
+  'replay.audit.events': '({n} engine events)',
   'replay.noDiagram': 'The diagram could not be loaded: {detail}',
   'replay.noAccess':
     'Diagrams are open to administrators, auditors, leaders and the city centre’s dispatchers and supervisors; only the history events are listed.',

@@ -408,6 +408,7 @@ export const zhCN = {
   'replay.audit.col.action': '动作',
   'replay.audit.col.entity': '对象',
   'replay.audit.col.hash': '哈希',
+  'replay.audit.events': '（含 {n} 个引擎事件）',
   'replay.noDiagram': '无法加载流程图：{detail}',
   'replay.noAccess': '流程图仅对管理员、审计员、领导和市中心调度员、督办员开放；以下仅列出历史事件。',
   'replay.noInstance': '该案件没有流程实例',

@@ -209,7 +209,21 @@ export default function ReplayPage() {
     { title: t('replay.audit.col.seq'), dataIndex: 'chainSeq', width: 64 },
     { title: t('replay.audit.col.at'), dataIndex: 'at', width: 170, render: (v: string) => time(v) },
     { title: t('replay.audit.col.actor'), dataIndex: 'actor', width: 150 },
-    { title: t('replay.audit.col.action'), dataIndex: 'action' },
+    {
+      title: t('replay.audit.col.action'),
+      key: 'action',
+      render: (_, r) =>
+        r.events ? (
+          <>
+            {r.action}{' '}
+            <Typography.Text type="secondary">
+              {t('replay.audit.events', { n: r.events.length })}
+            </Typography.Text>
+          </>
+        ) : (
+          r.action
+        ),
+    },
     {
       title: t('replay.audit.col.entity'),
       key: 'entity',
@@ -496,6 +510,31 @@ export default function ReplayPage() {
                           columns={auditColumns}
                           dataSource={audit.records}
                           pagination={{ pageSize: EVENTS_PAGE, showSizeChanger: false, size: 'small' }}
+                          expandable={{
+                            // An engine record holds one command's events (ADR 0007): listed by intent and element.
+                            rowExpandable: (r) => (r.events?.length ?? 0) > 0,
+                            expandedRowRender: (r) => (
+                              <ol
+                                data-testid="replay-audit-events"
+                                style={{ margin: 0, paddingInlineStart: 24 }}
+                              >
+                                {r.events?.map((e, i) => (
+                                  <li key={i}>
+                                    <Typography.Text code>{e.intent}</Typography.Text>{' '}
+                                    {e.elementId || e.elementType === 'PROCESS'
+                                      ? elementName({
+                                          elementId: e.elementId ?? '',
+                                          elementType: e.elementType ?? '',
+                                        })
+                                      : ''}
+                                    {e.name ? (
+                                      <Typography.Text type="secondary"> {e.name}</Typography.Text>
+                                    ) : null}
+                                  </li>
+                                ))}
+                              </ol>
+                            ),
+                          }}
                           onRow={(r) =>
                             r.chainSeq === audit.verification.broken?.chainSeq
                               ? { style: { background: '#fff1f0' } }
