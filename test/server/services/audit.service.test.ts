@@ -9,6 +9,7 @@ import {
   appendAudit,
   canonicalJson,
   maskedCanonicalJson,
+  maskedPayloadJson,
   recordHash,
   verifyAudit,
 } from '../../../server/services/audit.service.ts';
@@ -184,10 +185,20 @@ test('a masked canonical payload is the canonical JSON of the masked copy, in on
     },
     '13812345678',
     [{ z: 1, a: '13812345678' }],
+    // Each alone, so that nothing else in the payload sends it through the masking writer:
+    { note: '电话：\n13812345678', key: '2251799813685249' },
+    { tab: '\t15800002222' },
+    { control: '\u000113912345678' },
+    { n: 13812345678 },
+    { events: [{ position: 1, intent: 'ELEMENT_ACTIVATED', elementId: 'handle', key: '2251799813685249' }] },
     null,
     7,
   ];
-  for (const p of payloads) t.is(maskedCanonicalJson(p), canonicalJson(maskPersonalData(p)));
+  for (const p of payloads) {
+    t.is(maskedCanonicalJson(p), canonicalJson(maskPersonalData(p)));
+    // The stored form may keep the given key order; it says the same, masked the same
+    t.deepEqual(JSON.parse(maskedPayloadJson(p)), JSON.parse(canonicalJson(maskPersonalData(p))));
+  }
   const text = maskedCanonicalJson(payloads[0]);
   t.true(text.includes('a13812345678'), 'a run of letters and digits is not a phone number');
   t.false(/1[3-9]\d{9}/.test(text.replace('a13812345678', '')), text);
