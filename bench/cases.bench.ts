@@ -25,6 +25,7 @@ import { createLogger } from '../common/logger.ts';
 import { loadConfig } from '../server/config.ts';
 import { cleanupAll, freshDatabase, rawCommitRate } from './cases/database.ts';
 import { runEndToEnd } from './cases/e2e.ts';
+import { cpuReference } from './cases/cpu-reference.ts';
 import { runScale } from './cases/scale.ts';
 import { startSystem } from './cases/system.ts';
 
@@ -61,6 +62,9 @@ async function main(): Promise<void> {
   console.log(
     `Gridflow case benchmark — node ${process.version}, ${cpus().length} cores, ${new Date().toISOString()}`,
   );
+  console.log(
+    `CPU reference ${cpuReference()} (a fixed JSON and SHA-256 workload on this thread, best of 3: the machine's speed now; lower is faster)`,
+  );
   const withQueryIndexes = !args['without-query-indexes'];
 
   if (!args['skip-e2e']) {
@@ -87,6 +91,7 @@ async function main(): Promise<void> {
         concurrency,
         warmup: count('warmup', args.warmup),
       });
+      console.log(`  CPU reference after the run ${cpuReference()}`);
     } finally {
       await sys.close();
       await db.cleanup();
