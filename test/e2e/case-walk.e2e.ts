@@ -486,8 +486,8 @@ void test('a hotline case goes from 受理登记 to 已办结 through five users
       .click();
     const events = page.getByTestId('replay-audit-events').first();
     await events.waitFor();
-    assert.match((await events.textContent()) ?? '', /PROCESS_INSTANCE_CREATED/);
-    assert.match((await events.textContent()) ?? '', /JOB_CREATED\s*受理/);
+    assert.match((await events.textContent()) ?? '', /流程启动/);
+    assert.match((await events.textContent()) ?? '', /创建作业\s*受理/);
     await shot(page, '23-replay-audit');
   }
 

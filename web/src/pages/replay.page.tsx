@@ -212,17 +212,18 @@ export default function ReplayPage() {
     {
       title: t('replay.audit.col.action'),
       key: 'action',
-      render: (_, r) =>
-        r.events ? (
-          <>
-            {r.action}{' '}
-            <Typography.Text type="secondary">
-              {t('replay.audit.events', { n: r.events.length })}
-            </Typography.Text>
-          </>
-        ) : (
-          r.action
-        ),
+      // In words first (an engine record by its first event), then the code as stored and verified.
+      render: (_, r) => (
+        <>
+          {r.action.startsWith('engine.')
+            ? label('audit.intent', r.action.slice('engine.'.length))
+            : label('audit.action', r.action)}{' '}
+          <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+            {r.action}
+            {r.events ? ` ${t('replay.audit.events', { n: r.events.length })}` : ''}
+          </Typography.Text>
+        </>
+      ),
     },
     {
       title: t('replay.audit.col.entity'),
@@ -520,7 +521,7 @@ export default function ReplayPage() {
                               >
                                 {r.events?.map((e, i) => (
                                   <li key={i}>
-                                    <Typography.Text code>{e.intent}</Typography.Text>{' '}
+                                    <span title={e.intent}>{label('audit.intent', e.intent)}</span>{' '}
                                     {e.elementId || e.elementType === 'PROCESS'
                                       ? elementName({
                                           elementId: e.elementId ?? '',
