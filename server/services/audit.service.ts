@@ -404,15 +404,18 @@ function engineEvents(payload: string | null): AuditEventView[] | null {
   } catch {
     return null; // a payload changed behind the application's back: the verification names that record
   }
-  const events = (parsed as { events?: unknown }).events;
+  // Read defensively: the trail is also where a record changed behind the application's back is shown.
+  const events =
+    parsed !== null && typeof parsed === 'object' ? (parsed as { events?: unknown }).events : null;
   if (!Array.isArray(events)) return null;
-  return events.map((e: Record<string, unknown>) => {
+  return events.map((item: unknown) => {
+    const e = (item !== null && typeof item === 'object' ? item : {}) as Record<string, unknown>;
     const view: AuditEventView = {
-      intent: String(e.intent),
+      intent: typeof e.intent === 'string' ? e.intent : '?',
       elementId: typeof e.elementId === 'string' ? e.elementId : null,
       elementType: typeof e.elementType === 'string' ? e.elementType : null,
     };
-    if (String(e.intent).startsWith('VARIABLE_') && typeof e.name === 'string') view.name = e.name;
+    if (view.intent.startsWith('VARIABLE_') && typeof e.name === 'string') view.name = e.name;
     return view;
   });
 }

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { QueryTypes } from 'sequelize';
 import { type CaseWorld, createCaseWorld } from '../helpers/case-world.ts';
 import { api } from '../helpers/http.ts';
 
@@ -100,6 +101,38 @@ test.serial('a record changed in the database is named as the break of the chain
   const fine = await api<AuditBody>(w, await w.signIn('city.auditor'), 'GET', `/api/cases/${other.id}/audit`);
   t.true(fine.body.verification.ok);
 });
+
+test.serial(
+  'an engine record whose payload was overwritten is still listed, and named as the break',
+  async (t) => {
+    // Given a case whose engine records' payloads were overwritten with raw SQL: not an object, odd events
+    const c = await registeredCase();
+    const engine = await w.db.sequelize.query<{ chain_seq: number }>(
+      "SELECT chain_seq FROM audit_log WHERE chain = ? AND action LIKE 'engine.%' ORDER BY chain_seq",
+      { replacements: [`case:${c.id}`], type: QueryTypes.SELECT },
+    );
+    const [first, second] = engine.map((r) => Number(r.chain_seq));
+    await w.db.sequelize.query("UPDATE audit_log SET payload = 'null' WHERE chain = ? AND chain_seq = ?", {
+      replacements: [`case:${c.id}`, first],
+    });
+    await w.db.sequelize.query(
+      'UPDATE audit_log SET payload = \'{"events":[null,7,{"intent":"ELEMENT_ACTIVATED"}]}\' WHERE chain = ? AND chain_seq = ?',
+      { replacements: [`case:${c.id}`, second] },
+    );
+
+    // When its audit trail is read
+    const res = await api<AuditBody>(w, await w.signIn('city.auditor'), 'GET', `/api/cases/${c.id}/audit`);
+
+    // Then it is listed, the first overwritten record named as the break
+    t.is(res.status, 200);
+    t.like(res.body.verification.broken, { chainSeq: first });
+    t.is(res.body.records.find((r) => r.chainSeq === first)?.events, undefined);
+    t.deepEqual(
+      res.body.records.find((r) => r.chainSeq === second)?.events?.map((e) => e.intent),
+      ['?', '?', 'ELEMENT_ACTIVATED'],
+    );
+  },
+);
 
 test.serial(
   'outside one’s scope the audit trail is the same 404 as a case that does not exist',

@@ -39,7 +39,13 @@ const AuditRecordViewSchema = z.object({
   /** An engine record's events (one command on the instance, ADR 0007), in order, without their values. */
   events: z
     .array(
-      z.object({ intent: z.string(), elementId: z.string().nullable(), elementType: z.string().nullable() }),
+      z.object({
+        intent: z.string(),
+        elementId: z.string().nullable(),
+        elementType: z.string().nullable(),
+        /** A variable event's variable name (its value is not listed). */
+        name: z.string().optional(),
+      }),
     )
     .optional(),
 });
