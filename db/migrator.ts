@@ -37,7 +37,7 @@ export function createMigrator(sequelize: Sequelize): Umzug<QueryInterface> {
   });
 }
 
-/** Brings the schema up to date; safe to run at every start. */
-export async function migrate(sequelize: Sequelize): Promise<void> {
-  await createMigrator(sequelize).up();
+/** Brings the schema up to date; safe to run at every start. Resolves with the names of the migrations it ran. */
+export async function migrate(sequelize: Sequelize): Promise<string[]> {
+  return (await createMigrator(sequelize).up()).map((m) => m.name);
 }

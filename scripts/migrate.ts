@@ -4,17 +4,15 @@
  * operator who migrates a production database before rolling out the app.
  */
 import { openDatabase } from '../db/connection.ts';
-import { createMigrator } from '../db/migrator.ts';
+import { migrate } from '../db/migrator.ts';
 import { databaseTarget, loadConfig } from '../server/config.ts';
 
 const config = loadConfig();
 const sequelize = openDatabase({ target: databaseTarget(config) });
 try {
-  const ran = await createMigrator(sequelize).up();
+  const ran = await migrate(sequelize);
   console.log(
-    ran.length === 0
-      ? 'The database is up to date.'
-      : `Ran ${ran.length} migration(s): ${ran.map((m) => m.name).join(', ')}`,
+    ran.length === 0 ? 'The database is up to date.' : `Ran ${ran.length} migration(s): ${ran.join(', ')}`,
   );
 } finally {
   await sequelize.close();
