@@ -25,6 +25,36 @@ const SESSION_TTL = 12 * 3600_000;
 
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
+/**
+ * How long a session's principal is reused without reading the database again (ms). Every request
+ * authenticates, 17 a case on the case loop, and the lookup joins the session, user, unit, roles and grids
+ * (bench/README.md, session 8). Signing out and every change `updateUser` makes drop entries in this process
+ * at once; another process sharing a MySQL database sees them within this time.
+ */
+export const SESSION_CACHE_MS = 2000;
+const SESSION_CACHE_LIMIT = 10_000;
+
+interface CachedSession {
+  principal: Principal;
+  expiresAt: number;
+  /** Clock time after which the entry is read again. */
+  freshUntil: number;
+}
+
+/** Principals of recent sessions by token hash, one map per database. */
+const sessionCaches = new WeakMap<Sequelize, Map<string, CachedSession>>();
+
+function sessionCache(sequelize: Sequelize): Map<string, CachedSession> {
+  let cache = sessionCaches.get(sequelize);
+  if (!cache) sessionCaches.set(sequelize, (cache = new Map()));
+  return cache;
+}
+
+/** Drops cached principals after users, their roles or grids changed: the next request reads them again. */
+export function forgetSessions(sequelize: Sequelize): void {
+  sessionCaches.get(sequelize)?.clear();
+}
+
 /** Signs a user in: a new session token, and who they are. Wrong user or password → 401, the same message for both. */
 export async function login(
   deps: { sequelize: Sequelize; models: Models; clock: Clock },
@@ -51,7 +81,10 @@ export async function login(
 
 /** Ends a session. */
 export async function logout(sequelize: Sequelize, token: string): Promise<void> {
-  await sequelize.query('DELETE FROM app_session WHERE token_hash = ?', { replacements: [hashToken(token)] });
+  const hash = hashToken(token);
+  sessionCache(sequelize).delete(hash);
+  await sequelize.query('DELETE FROM app_session WHERE token_hash = ?', { replacements: [hash] });
+  sessionCache(sequelize).delete(hash);
 }
 
 /** The principal of a session token, or UnauthorizedError when it is unknown or expired. */
@@ -59,17 +92,38 @@ export async function authenticate(
   deps: { sequelize: Sequelize; clock: Clock },
   token: string,
 ): Promise<Principal> {
-  // Every request runs this: one statement on the driver, not three model queries (bench:cases).
+  const hash = hashToken(token);
+  const cache = sessionCache(deps.sequelize);
+  const now = deps.clock.now();
+  const cached = cache.get(hash);
+  if (cached && now < cached.freshUntil && now < cached.expiresAt) return cached.principal;
+  // One statement on the driver, not three model queries (bench:cases).
   const rows = await directSql(deps.sequelize).all<PrincipalRow & { expires_at: number | string }>(
     `SELECT s.expires_at, ${PRINCIPAL_COLUMNS}
        FROM app_session s JOIN app_user u ON u.id = s.user_id JOIN org_unit o ON o.id = u.org_unit_id
       WHERE s.token_hash = ?`,
-    [hashToken(token)],
+    [hash],
   );
-  if (rows.length === 0 || Number(rows[0].expires_at) <= deps.clock.now()) {
+  const expiresAt = Number(rows[0]?.expires_at);
+  if (rows.length === 0 || expiresAt <= now) {
+    cache.delete(hash);
     throw new UnauthorizedError('SESSION_EXPIRED', 'Not signed in, or the session has expired');
   }
-  return principalFromRow(rows[0]);
+  const principal = frozen(principalFromRow(rows[0]));
+  // A map keeps insertion order: re-inserting moves the entry last, so the first one is the stalest.
+  cache.delete(hash);
+  if (cache.size >= SESSION_CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  cache.set(hash, { principal, expiresAt, freshUntil: now + SESSION_CACHE_MS });
+  return principal;
+}
+
+/** A principal shared by the requests of one session: nobody may change it in place. */
+function frozen(p: Principal): Principal {
+  Object.freeze(p.orgUnit);
+  Object.freeze(p.roles);
+  Object.freeze(p.gridIds);
+  Object.freeze(p.groups);
+  return Object.freeze(p);
 }
 
 /** Loads a user's principal. */

@@ -13,6 +13,7 @@ import type { Role } from '../../db/models/user-role.model.ts';
 import { sequelizeSql } from '../../db/sequelize-sql.ts';
 import type { CreateUser, UpdateUser, UserQuery, UserView } from '../schemas/reference.schema.ts';
 import { type AuditRecord, appendAudit } from './audit.service.ts';
+import { forgetSessions } from './auth.service.ts';
 import type { Actor } from './case.service.ts';
 import { likeContains } from './reference.service.ts';
 
@@ -233,7 +234,7 @@ export async function updateUser(
     }
   }
   const passwordHash = change.password === undefined ? undefined : await hashPassword(change.password);
-  return sequelize.transaction(async (transaction) => {
+  const view = await sequelize.transaction(async (transaction) => {
     const sql = sequelizeSql(sequelize, transaction);
     const [row] = await sql.all<Row>(
       `SELECT id, phone FROM app_user WHERE id = ?${sql.dialect === 'mysql' ? ' FOR UPDATE' : ''}`,
@@ -325,6 +326,9 @@ export async function updateUser(
     ]);
     return getUser(sequelize, id, transaction);
   });
+  // Whatever changed (unit, roles, grids, active, password): requests read the user again from now on.
+  forgetSessions(sequelize);
+  return view;
 }
 
 function userAudit(at: number, actor: Actor, action: string, userId: number, payload: unknown): AuditRecord {
