@@ -192,6 +192,7 @@ export class EmbeddedEngine implements WorkflowEngine {
     this.schedulerTimer = null;
     await this.schedulerRunning;
     this.jobPush.stop();
+    await this.transactions.close();
   }
 
   // ---------------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { type Sequelize, Transaction } from 'sequelize';
 import { type Dialect, type RunResult, type Sql, type Statement, transactionSql } from './sql.ts';
+import { WalSync } from './wal-sync.ts';
 
 /** An open engine transaction: raw SQL for the engine, and a Sequelize view of it for exporters' models. */
 export interface EngineTransaction {
@@ -84,6 +85,8 @@ export class TransactionRunner {
   private readonly manager: ConnectionManager;
   private writer: Promise<unknown> | null = null;
   private reader: Promise<unknown> | null = null;
+  /** SQLite with `synchronous = FULL` asked for: the writer's WAL, synced from the thread pool (ADR 0008). */
+  private walSync: WalSync | null = null;
   private readonly id = randomUUID();
 
   constructor(sequelize: Sequelize, dialect: Dialect) {
@@ -131,7 +134,12 @@ export class TransactionRunner {
   private async drainGroups(): Promise<void> {
     this.draining = true;
     try {
-      this.writer ??= this.manager.getConnection({ uuid: `gridflow-engine-writer-${this.id}` });
+      this.writer ??= this.manager
+        .getConnection({ uuid: `gridflow-engine-writer-${this.id}` })
+        .then(async (connection) => {
+          await this.syncOffThread(connection);
+          return connection;
+        });
       const connection = await this.writer;
       while (this.pending.length > 0) {
         const group = this.pending.splice(0, MAX_GROUP);
@@ -142,6 +150,28 @@ export class TransactionRunner {
     } finally {
       this.draining = false;
     }
+  }
+
+  /**
+   * A file database configured `synchronous = FULL` (the default) would fsync the WAL inside every COMMIT,
+   * on the server's thread. The writer commits with NORMAL instead and `WalSync` syncs the WAL from the thread
+   * pool before the group's commands are answered: the same durability for what callers are told, with the
+   * thread free for the next group meanwhile. Other connections keep the configured setting.
+   */
+  private async syncOffThread(connection: unknown): Promise<void> {
+    const storage = (this.sequelize as unknown as { options: { storage?: string } }).options.storage ?? '';
+    if (storage === '' || storage === ':memory:' || storage.startsWith('file:')) return;
+    const sql = transactionSql(this.dialect, facadeOf(connection));
+    const [mode] = await sql.all<{ synchronous: number }>('PRAGMA synchronous');
+    const [journal] = await sql.all<{ journal_mode: string }>('PRAGMA journal_mode');
+    if (Number(mode?.synchronous) < 2 || journal?.journal_mode?.toLowerCase() !== 'wal') return;
+    await sql.run('PRAGMA synchronous = NORMAL');
+    this.walSync = new WalSync(`${storage}-wal`);
+  }
+
+  /** Waits for the syncs asked for so far and releases the WAL file (a later command opens it again). */
+  async close(): Promise<void> {
+    await this.walSync?.close();
   }
 
   private async runGroup(connection: unknown, group: GroupItem[]): Promise<void> {
@@ -196,18 +226,28 @@ export class TransactionRunner {
       return;
     }
     (transaction as unknown as { finished: string }).finished = 'commit';
-    for (const hook of (transaction as unknown as { _afterCommitHooks: ((t: Transaction) => void)[] })
-      ._afterCommitHooks) {
-      hook(transaction);
-    }
-    group.forEach((item, i) => {
-      const o = outcomes[i];
-      if (!o.ok) return item.reject(o.error);
-      try {
-        item.afterCommit?.(o.value);
-      } finally {
-        item.resolve(o.value);
+    const settle = (): void => {
+      for (const hook of (transaction as unknown as { _afterCommitHooks: ((t: Transaction) => void)[] })
+        ._afterCommitHooks) {
+        hook(transaction);
       }
+      group.forEach((item, i) => {
+        const o = outcomes[i];
+        if (!o.ok) return item.reject(o.error);
+        try {
+          item.afterCommit?.(o.value);
+        } finally {
+          item.resolve(o.value);
+        }
+      });
+    };
+    if (!this.walSync) return settle();
+    // Not awaited: the next group runs while the pool syncs this one's frames.
+    this.walSync.sync().then(settle, (err: unknown) => {
+      const error = new Error(`the commit could not be made durable (WAL sync): ${(err as Error).message}`, {
+        cause: err,
+      });
+      group.forEach((item, i) => item.reject(outcomes[i].ok ? error : (outcomes[i] as { error: unknown }).error));
     });
   }
 
