@@ -247,7 +247,9 @@ export class TransactionRunner {
       const error = new Error(`the commit could not be made durable (WAL sync): ${(err as Error).message}`, {
         cause: err,
       });
-      group.forEach((item, i) => item.reject(outcomes[i].ok ? error : (outcomes[i] as { error: unknown }).error));
+      group.forEach((item, i) =>
+        item.reject(outcomes[i].ok ? error : (outcomes[i] as { error: unknown }).error),
+      );
     });
   }
 
