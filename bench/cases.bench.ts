@@ -11,7 +11,7 @@
  *    and the case search measured through the service functions and over HTTP, next to the primary-key
  *    lookup of the same database.
  *
- * Options: --cases N (200), --concurrency C (8), --warmup N (16), --historical N (1 000 000),
+ * Options: --cases N (200), --concurrency C (16), --warmup N (16), --historical N (1 000 000),
  * --open-tasks N (50 000), --samples N per query (200), --budget S (seconds per query kind and way of
  * calling it, 10: a slower query gets fewer samples, at least 5), --no-history-tasks (skip the completed tasks of
  * historical cases), --without-query-indexes (drop migration 0006 to compare), --explain (print each
@@ -32,7 +32,7 @@ import { startSystem } from './cases/system.ts';
 const { values: args } = parseArgs({
   options: {
     cases: { type: 'string', default: '200' },
-    concurrency: { type: 'string', default: '8' },
+    concurrency: { type: 'string', default: '16' },
     warmup: { type: 'string', default: '16' },
     historical: { type: 'string', default: '1000000' },
     'open-tasks': { type: 'string', default: '50000' },
