@@ -29,6 +29,12 @@ const MAX_GROUP = 64;
  */
 const GROUP_WINDOW_MS = 4;
 
+/**
+ * How long a group may stay open while the previous group's WAL sync runs (ms from its BEGIN): its commands
+ * wait for the next sync in any case, so commands that arrive meanwhile join it (ADR 0008).
+ */
+const GROUP_HOLD_MS = 8;
+
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 interface GroupItem {
@@ -110,6 +116,7 @@ export class TransactionRunner {
           resolve: resolve as GroupItem['resolve'],
           reject,
         });
+        this.arrived?.();
         if (!this.draining) void this.drainGroups();
       });
     }
@@ -126,6 +133,8 @@ export class TransactionRunner {
   }
 
   private readonly pending: GroupItem[] = [];
+  /** Wakes a group held open for the WAL sync (below) when a command arrives. */
+  private arrived: (() => void) | null = null;
   private draining = false;
 
   /** Called when a transaction's outcome is a rollback of work that had succeeded (a failed group commit). */
@@ -188,8 +197,16 @@ export class TransactionRunner {
     for (let i = 0; ; i++) {
       if (i === group.length) {
         // Everything queued so far ran: let the commands of requests already received join this commit.
-        if (group.length >= MAX_GROUP || performance.now() - began > GROUP_WINDOW_MS) break;
+        const window = this.walSync?.busy ? GROUP_HOLD_MS : GROUP_WINDOW_MS;
+        if (group.length >= MAX_GROUP || performance.now() - began > window) break;
         if (this.pending.length === 0) await nextTurn();
+        // While the previous group's sync runs, this group's commands could not be answered before the next
+        // sync anyway: keep it open for the commands that arrive until then (fewer, larger commits).
+        if (this.pending.length === 0 && this.walSync?.busy && performance.now() - began < GROUP_HOLD_MS) {
+          await Promise.race([this.walSync.idle(), new Promise<void>((resolve) => (this.arrived = resolve))]);
+          this.arrived = null;
+          if (this.pending.length === 0) break;
+        }
         if (this.pending.length === 0) break;
         group.push(...this.pending.splice(0, MAX_GROUP - group.length));
       }

@@ -18,8 +18,24 @@ export class WalSync {
   private running: Waiter[] | null = null;
   /** Commits that came after the running sync began: they need the next one. */
   private next: Waiter[] = [];
+  private idlers: (() => void)[] | null = null;
 
-  constructor(private readonly walFile: string) {}
+  constructor(
+    private readonly walFile: string,
+    /** The system call; a test may slow it down. */
+    private readonly syncFile: (fd: number, done: (err: Error | null) => void) => void = fdatasync,
+  ) {}
+
+  /** Whether a sync is running now. */
+  get busy(): boolean {
+    return this.running !== null;
+  }
+
+  /** Resolves when no sync is running (at once if none is). */
+  idle(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise<void>((resolve) => (this.idlers ??= []).push(resolve));
+  }
 
   /** Resolves when every frame the WAL holds now is on disk. */
   sync(): Promise<void> {
@@ -51,11 +67,14 @@ export class WalSync {
       return;
     }
     this.syncs++;
-    fdatasync(fd, (err) => this.finish(batch, err));
+    this.syncFile(fd, (err) => this.finish(batch, err));
   }
 
   private finish(batch: Waiter[], err: Error | null): void {
     this.running = null;
+    const idlers = this.idlers;
+    this.idlers = null;
+    for (const resolve of idlers ?? []) resolve();
     for (const w of batch) {
       if (err) w.reject(err);
       else w.resolve();

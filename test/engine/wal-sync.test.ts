@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { fdatasync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
@@ -122,3 +122,46 @@ test.serial('a failed WAL sync fails the commands it should have made durable', 
   const err = await t.throwsAsync(engine.createProcessInstance({ bpmnProcessId: 'six-step' }));
   t.regex(err.message, /could not be made durable.*EIO/);
 });
+
+test.serial(
+  'a group stays open while the previous sync runs: commands that come meanwhile commit together',
+  async (t) => {
+    const { engine, sequelize } = await fullEngine(t);
+    const runner = (engine as unknown as { transactions: { walSync: WalSync } }).transactions;
+    const storage = (sequelize as unknown as { options: { storage: string } }).options.storage;
+    // A disk that takes 50 ms for the first sync, then the real one.
+    let calls = 0;
+    const slow = new WalSync(`${storage}-wal`, (fd, cb) => {
+      calls++;
+      if (calls === 1) setTimeout(() => fdatasync(fd, cb), 50);
+      else fdatasync(fd, cb);
+    });
+    runner.walSync = slow;
+    t.teardown(() => slow.close());
+    // Each group commit asks for one sync.
+    let groups = 0;
+    const sync = slow.sync.bind(slow);
+    slow.sync = () => {
+      groups++;
+      return sync();
+    };
+
+    const first = engine.createProcessInstance({ bpmnProcessId: 'six-step' });
+    // Three more while the first one's sync runs, each a few turns of the event loop after the one before
+    // (without the hold, each would commit in a group of its own).
+    await new Promise((r) => setTimeout(r, 5));
+    const turn = () => new Promise((r) => setImmediate(r));
+    const later: Promise<unknown>[] = [];
+    for (let i = 0; i < 3; i++) {
+      later.push(engine.createProcessInstance({ bpmnProcessId: 'six-step' }));
+      await turn();
+      await turn();
+      await turn();
+    }
+    await Promise.all([first, ...later]);
+
+    // The first command's group, then one group for the other three.
+    t.is(groups, 2);
+    t.is(slow.syncs, 2);
+  },
+);
