@@ -61,6 +61,25 @@ class SavepointSql implements Sql {
   }
 }
 
+/** A FIFO counting semaphore. */
+export class Semaphore {
+  private readonly waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+  /** Waits for a slot; call the returned function to give it back. */
+  async acquire(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    };
+  }
+}
+
 /** A FIFO async mutex. */
 export class Mutex {
   private tail: Promise<void> = Promise.resolve();
@@ -99,6 +118,8 @@ export class TransactionRunner {
     this.sequelize = sequelize;
     this.dialect = dialect;
     this.manager = (sequelize as unknown as { connectionManager: ConnectionManager }).connectionManager;
+    const poolMax = (sequelize as unknown as { options: { pool?: { max?: number } } }).options.pool?.max;
+    this.commandSlots = new Semaphore(Math.max(1, (poolMax ?? 5) - 1));
   }
 
   /**
@@ -120,17 +141,30 @@ export class TransactionRunner {
         if (!this.draining) void this.drainGroups();
       });
     }
-    const connection = await this.manager.getConnection({ type: 'write' });
-    let broken = false;
+    const leave = await this.commandSlots.acquire();
     try {
-      const value = await this.inTransaction(connection, false, work, () => (broken = true));
-      afterCommit?.(value);
-      return value;
+      const connection = await this.manager.getConnection({ type: 'write' });
+      let broken = false;
+      try {
+        const value = await this.inTransaction(connection, false, work, () => (broken = true));
+        afterCommit?.(value);
+        return value;
+      } finally {
+        if (broken && this.manager.destroyConnection) await this.manager.destroyConnection(connection);
+        else this.manager.releaseConnection(connection);
+      }
     } finally {
-      if (broken && this.manager.destroyConnection) await this.manager.destroyConnection(connection);
-      else this.manager.releaseConnection(connection);
+      leave();
     }
   }
+
+  /**
+   * MySQL: how many commands may hold a pool connection at once. A command's own code (a job's or a
+   * completion's `within`) may read through another pool connection while it holds its transaction's;
+   * with every connection held by such commands, each waiting for a second one, the pool would deadlock
+   * until its acquire timeout. One connection is always left to the others.
+   */
+  private readonly commandSlots: Semaphore;
 
   private readonly pending: GroupItem[] = [];
   /** Wakes a group held open for the WAL sync (below) when a command arrives. */

@@ -3,6 +3,7 @@ import { DataTypes, QueryTypes } from 'sequelize';
 import { NotFoundError } from '../../common/errors.ts';
 import { EmbeddedEngine } from '../../engine/embedded/embedded-engine.ts';
 import type { HistoryEvent } from '../../engine/port.ts';
+import { directSql } from '../../db/sequelize-sql.ts';
 import { createTestEngine } from '../helpers/engine.ts';
 
 const count = async (te: Awaited<ReturnType<typeof createTestEngine>>, table: string): Promise<number> => {
@@ -295,4 +296,42 @@ test('commands on one instance committed in one group each see the one before: a
       .sort(),
     ['branch0', 'branch1', 'branch2'],
   );
+});
+
+test('commands whose own code reads through the pool while holding a connection do not deadlock it', async (t) => {
+  // MySQL: each command holds a pool connection for its transaction; a job's `within` that reads through
+  // another (as the case workers' services do) once left every connection held by a command waiting for a
+  // second one, until the pool's acquire timeout. Twice the pool's size at once (SQLite: one writer, no pool).
+  const te = await createTestEngine();
+  t.teardown(() => te.close());
+  await te.deployFixture('six-step');
+  const poolMax =
+    (te.db.sequelize as unknown as { options: { pool?: { max?: number } } }).options.pool?.max ?? 5;
+  const n = 2 * poolMax;
+  await Promise.all(
+    Array.from({ length: n }, () => te.engine.createProcessInstance({ bpmnProcessId: 'six-step' })),
+  );
+  const jobs = await te.jobs('classify');
+  t.is(jobs.length, n);
+  const reads = directSql(te.db.sequelize);
+
+  const started = Date.now();
+  const results = await Promise.allSettled(
+    jobs.map((job) =>
+      te.engine.completeJob({
+        jobKey: job.key,
+        variables: {},
+        within: async () => {
+          await reads.all('SELECT COUNT(*) AS n FROM engine_job');
+          await new Promise((r) => setTimeout(r, 20));
+        },
+      }),
+    ),
+  );
+
+  t.deepEqual(
+    results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)),
+    [],
+  );
+  t.true(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
 });
