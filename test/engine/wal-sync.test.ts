@@ -127,13 +127,16 @@ test.serial(
   'a group stays open while the previous sync runs: commands that come meanwhile commit together',
   async (t) => {
     const { engine, sequelize } = await fullEngine(t);
-    const runner = (engine as unknown as { transactions: { walSync: WalSync } }).transactions;
+    const runner = (engine as unknown as { transactions: { walSync: WalSync; groupHoldMs: number } })
+      .transactions;
+    // Room for a loaded machine: the hold ends with the slow sync below, not with its time limit.
+    runner.groupHoldMs = 5000;
     const storage = (sequelize as unknown as { options: { storage: string } }).options.storage;
-    // A disk that takes 50 ms for the first sync, then the real one.
+    // A disk that takes 300 ms for the first sync, then the real one.
     let calls = 0;
     const slow = new WalSync(`${storage}-wal`, (fd, cb) => {
       calls++;
-      if (calls === 1) setTimeout(() => fdatasync(fd, cb), 50);
+      if (calls === 1) setTimeout(() => fdatasync(fd, cb), 300);
       else fdatasync(fd, cb);
     });
     runner.walSync = slow;
@@ -147,10 +150,10 @@ test.serial(
     };
 
     const first = engine.createProcessInstance({ bpmnProcessId: 'six-step' });
-    // Three more while the first one's sync runs, each a few turns of the event loop after the one before
-    // (without the hold, each would commit in a group of its own).
-    await new Promise((r) => setTimeout(r, 5));
+    // Three more once the first one's group has committed and its sync runs, each a few turns of the event
+    // loop after the one before (without the hold, each would commit in a group of its own).
     const turn = () => new Promise((r) => setImmediate(r));
+    while (groups === 0) await turn();
     const later: Promise<unknown>[] = [];
     for (let i = 0; i < 3; i++) {
       later.push(engine.createProcessInstance({ bpmnProcessId: 'six-step' }));
