@@ -27,15 +27,13 @@ export function call<T>(
         method,
         agent,
         // As fetch and the browsers ask: the server compresses answers from 1 KiB.
-        headers:
-          payload === undefined
-            ? { ...headers, 'accept-encoding': 'gzip, deflate' }
-            : {
-                ...headers,
-                'accept-encoding': 'gzip, deflate',
-                'content-type': 'application/json',
-                'content-length': Buffer.byteLength(payload),
-              },
+        headers: {
+          ...headers,
+          'accept-encoding': 'gzip, deflate',
+          ...(payload === undefined
+            ? {}
+            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];

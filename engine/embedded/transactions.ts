@@ -62,7 +62,7 @@ class SavepointSql implements Sql {
 }
 
 /** A FIFO counting semaphore. */
-export class Semaphore {
+class Semaphore {
   private readonly waiting: (() => void)[] = [];
   constructor(private free: number) {}
   /** Waits for a slot; call the returned function to give it back. */
@@ -77,20 +77,6 @@ export class Semaphore {
       if (next) next();
       else this.free++;
     };
-  }
-}
-
-/** A FIFO async mutex. */
-export class Mutex {
-  private tail: Promise<void> = Promise.resolve();
-  /** Waits for the lock; call the returned function to release it. */
-  async acquire(): Promise<() => void> {
-    let release!: () => void;
-    const next = new Promise<void>((r) => (release = r));
-    const previous = this.tail;
-    this.tail = previous.then(() => next);
-    await previous;
-    return release;
   }
 }
 
@@ -241,7 +227,6 @@ export class TransactionRunner {
         if (this.pending.length === 0 && this.walSync?.busy && performance.now() - began < this.groupHoldMs) {
           await Promise.race([this.walSync.idle(), new Promise<void>((resolve) => (this.arrived = resolve))]);
           this.arrived = null;
-          if (this.pending.length === 0) break;
         }
         if (this.pending.length === 0) break;
         group.push(...this.pending.splice(0, MAX_GROUP - group.length));

@@ -82,6 +82,7 @@ export async function login(
 /** Ends a session. */
 export async function logout(sequelize: Sequelize, token: string): Promise<void> {
   const hash = hashToken(token);
+  // Before and after: a request that read the session while the DELETE ran must not leave it cached.
   sessionCache(sequelize).delete(hash);
   await sequelize.query('DELETE FROM app_session WHERE token_hash = ?', { replacements: [hash] });
   sessionCache(sequelize).delete(hash);
