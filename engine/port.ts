@@ -189,6 +189,14 @@ export interface ThrowErrorRequest extends JobCommandBase {
   variables?: Variables;
 }
 
+/**
+ * The caller's own checks of a user task (may this user see it, hold it, complete it with this action?): run
+ * inside the command, on the task as the command reads it, before the engine's own checks of its state and
+ * before anything is written. Throwing ends the command with nothing written and the error as its outcome.
+ * The caller needs no read of its own first, and nothing can change the task between the check and the write.
+ */
+export type UserTaskCheck = (task: UserTask) => void | Promise<void>;
+
 /** Complete a user task with variables and the action it was completed with. */
 export interface CompleteUserTaskRequest {
   userTaskKey: Key;
@@ -196,13 +204,14 @@ export interface CompleteUserTaskRequest {
   /** The completer's choice among the task's actions; `complete` when not given. */
   action?: string;
   actor?: Actor;
+  check?: UserTaskCheck;
   /**
    * Writes that belong with the completion (the case's stage that the action enters, ADR 0005): runs in the
-   * command's transaction once the task is confirmed open, with the variables visible from the task, so what
-   * it writes commits with the completion or not at all, and the variables it returns complete the task too.
-   * (The Camunda 8 adapter runs it in a local transaction just before completing, as for jobs.)
+   * command's transaction once the task is confirmed open, with the task and the variables visible from it, so
+   * what it writes commits with the completion or not at all, and the variables it returns complete the task
+   * too. (The Camunda 8 adapter runs it in a local transaction just before completing, as for jobs.)
    */
-  within?: (context: ExportContext & { variables: Variables }) => Promise<Variables | void>;
+  within?: (context: ExportContext & { task: UserTask; variables: Variables }) => Promise<Variables | void>;
 }
 
 /** User task states. */
@@ -448,8 +457,9 @@ export interface WorkflowEngine {
     assignee: string;
     allowOverride?: boolean;
     actor?: Actor;
+    check?: UserTaskCheck;
   }): Promise<void>;
-  unassignUserTask(request: { userTaskKey: Key; actor?: Actor }): Promise<void>;
+  unassignUserTask(request: { userTaskKey: Key; actor?: Actor; check?: UserTaskCheck }): Promise<void>;
   updateUserTask(request: { userTaskKey: Key; changeset: UserTaskChangeset; actor?: Actor }): Promise<void>;
   completeUserTask(request: CompleteUserTaskRequest): Promise<void>;
 

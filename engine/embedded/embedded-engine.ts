@@ -13,6 +13,7 @@ import type {
   ActivatedJob,
   CompleteJobRequest,
   CompleteUserTaskRequest,
+  UserTaskCheck,
   CreateProcessInstanceRequest,
   DeployResource,
   Deployment,
@@ -1423,23 +1424,30 @@ export class EmbeddedEngine implements WorkflowEngine {
     return toUserTask(toUserTaskRow(rows[0]));
   }
 
-  /** Loads an open user task with its instance locked; ConflictError when it is no longer open. */
+  /**
+   * Loads an open user task with its instance locked; ConflictError when it is no longer open. The caller's
+   * check, if any, sees the task first (`view`, the port's shape), so its answer (not yours, not found) comes
+   * before the engine's own about the task's state.
+   */
   private async openTask(
     ctx: CommandContext,
     key: number,
     verb: string,
-  ): Promise<{ task: UserTaskRow; inst: InstanceState }> {
+    check?: UserTaskCheck,
+  ): Promise<{ task: UserTaskRow; inst: InstanceState; view?: UserTask }> {
     const rows = await this.lockedWithInstance<UserTaskDbRow>(ctx, 'engine_user_task', 'user_task_key', key);
     if (rows.length === 0) throw taskNotFound(key);
-    const inst = await ctx.loadInstance(num(rows[0].process_instance_key));
     const task = toUserTaskRow(rows[0]);
+    let view: UserTask | undefined;
+    if (check) await check((view = toUserTask(task)));
+    const inst = await ctx.loadInstance(num(rows[0].process_instance_key));
     if (task.state !== 'CREATED' || !inst.elements.has(task.elementInstanceKey)) {
       throw new ConflictError(
         'TASK_NOT_OPEN',
         `User task ${key} cannot be ${verb}: it is already ${task.state === 'CREATED' ? 'closed' : task.state.toLowerCase()}`,
       );
     }
-    return { task, inst };
+    return { task, inst, view };
   }
 
   /** Assigns a task; a claim (allowOverride false) fails when someone else holds it. */
@@ -1448,11 +1456,12 @@ export class EmbeddedEngine implements WorkflowEngine {
     assignee: string;
     allowOverride?: boolean;
     actor?: string;
+    check?: UserTaskCheck;
   }): Promise<void> {
     const key = parseKey(request?.userTaskKey, 'userTaskKey');
     const assignee = requireText(request.assignee, 'assignee');
     await this.command(request.actor ?? assignee, async (ctx) => {
-      const { task, inst } = await this.openTask(ctx, key, 'assigned');
+      const { task, inst } = await this.openTask(ctx, key, 'assigned', request.check);
       if (task.assignee === assignee) return;
       if (request.allowOverride === false && task.assignee) {
         throw new ConflictError(
@@ -1470,10 +1479,14 @@ export class EmbeddedEngine implements WorkflowEngine {
   }
 
   /** Removes the assignee. */
-  async unassignUserTask(request: { userTaskKey: Key; actor?: string }): Promise<void> {
+  async unassignUserTask(request: {
+    userTaskKey: Key;
+    actor?: string;
+    check?: UserTaskCheck;
+  }): Promise<void> {
     const key = parseKey(request?.userTaskKey, 'userTaskKey');
     await this.command(request.actor, async (ctx) => {
-      const { task, inst } = await this.openTask(ctx, key, 'unassigned');
+      const { task, inst } = await this.openTask(ctx, key, 'unassigned', request.check);
       if (task.assignee == null) return;
       await ctx.sql.run('UPDATE engine_user_task SET assignee = NULL WHERE user_task_key = ?', [key]);
       ctx.event(inst, inst.elements.get(task.elementInstanceKey)!, 'USER_TASK_UNASSIGNED', {
@@ -1565,9 +1578,14 @@ export class EmbeddedEngine implements WorkflowEngine {
     const variables = assertVariables(request.variables);
     const action = request.action === undefined ? 'complete' : requireText(request.action, 'action', 64);
     await this.command(request.actor, async (ctx, processor) => {
-      const { task, inst } = await this.openTask(ctx, key, 'completed');
+      const { task, inst, view } = await this.openTask(ctx, key, 'completed', request.check);
       const ei = inst.elements.get(task.elementInstanceKey)!;
-      const derived = await runWithin(ctx, request.within, { variables: inst.visible(ei.key) });
+      const derived = request.within
+        ? await runWithin(ctx, request.within, {
+            task: view ?? toUserTask(task),
+            variables: inst.visible(ei.key),
+          })
+        : undefined;
       ctx.statements.push({
         sql: "UPDATE engine_user_task SET state = 'COMPLETED', action = ?, completed_by = ?, completed_at = ? WHERE user_task_key = ?",
         params: [action, ctx.actor, ctx.now, key],

@@ -236,16 +236,26 @@ export async function taskDetail(
 }
 
 async function visibleTask(deps: TaskServiceDeps, p: Principal, userTaskKey: string): Promise<UserTask> {
-  let task: UserTask;
+  const task = await asTheUser(userTaskKey, () => deps.engine.getUserTask(userTaskKey));
+  mustSee(p, task);
+  return task;
+}
+
+/** Someone else's task is "not found", so that nothing leaks. */
+function mustSee(p: Principal, task: UserTask): void {
+  const seesAll = p.orgUnit.level === 'city' && (p.orgUnit.kind === 'centre' || p.roles.includes('auditor'));
+  if (!seesAll && !offeredTo(p, task) && task.completedBy !== p.username)
+    throw taskNotFound(task.userTaskKey);
+}
+
+/** Runs an engine call on a task, its "no such task" answered as the user's "not found". */
+async function asTheUser<T>(userTaskKey: string, call: () => Promise<T>): Promise<T> {
   try {
-    task = await deps.engine.getUserTask(userTaskKey);
+    return await call();
   } catch (err) {
-    if (err instanceof NotFoundError) throw taskNotFound(userTaskKey);
+    if (err instanceof NotFoundError && err.code === 'USER_TASK_NOT_FOUND') throw taskNotFound(userTaskKey);
     throw err;
   }
-  const seesAll = p.orgUnit.level === 'city' && (p.orgUnit.kind === 'centre' || p.roles.includes('auditor'));
-  if (!seesAll && !offeredTo(p, task) && task.completedBy !== p.username) throw taskNotFound(userTaskKey);
-  return task;
 }
 
 function taskNotFound(key: string): NotFoundError {
@@ -343,31 +353,47 @@ async function formOptions(deps: TaskServiceDeps, task: UserTask, variables: Var
   }
 }
 
-/** 签收: takes a task offered to the user; a task someone else holds is a conflict. */
+/**
+ * 签收: takes a task offered to the user; a task someone else holds is a conflict. The checks run inside the
+ * engine's command (`check`), on the task as the command reads it: no read of its own first, and nothing
+ * changes between the check and the write.
+ */
 export async function claimTask(deps: TaskServiceDeps, p: Principal, userTaskKey: string): Promise<void> {
-  const task = await visibleTask(deps, p, userTaskKey);
-  if (!offeredTo(p, task))
-    throw new ForbiddenError('NOT_YOUR_TASK', `Task ${userTaskKey} is not offered to you`);
   // The engine's USER_TASK_ASSIGNED event, with the actor, is the audit record (written in its transaction).
-  await deps.engine.assignUserTask({
-    userTaskKey,
-    assignee: p.username,
-    allowOverride: false,
-    actor: p.username,
-  });
+  await asTheUser(userTaskKey, () =>
+    deps.engine.assignUserTask({
+      userTaskKey,
+      assignee: p.username,
+      allowOverride: false,
+      actor: p.username,
+      check: (task) => {
+        mustSee(p, task);
+        if (!offeredTo(p, task))
+          throw new ForbiddenError('NOT_YOUR_TASK', `Task ${userTaskKey} is not offered to you`);
+      },
+    }),
+  );
 }
 
 /** 退回任务池: gives a held task back to its groups. */
 export async function unclaimTask(deps: TaskServiceDeps, p: Principal, userTaskKey: string): Promise<void> {
-  const task = await visibleTask(deps, p, userTaskKey);
-  if (task.assignee !== p.username)
-    throw new ConflictError('NOT_HELD', `You do not hold task ${userTaskKey}`);
-  await deps.engine.unassignUserTask({ userTaskKey, actor: p.username });
+  await asTheUser(userTaskKey, () =>
+    deps.engine.unassignUserTask({
+      userTaskKey,
+      actor: p.username,
+      check: (task) => {
+        mustSee(p, task);
+        if (task.assignee !== p.username)
+          throw new ConflictError('NOT_HELD', `You do not hold task ${userTaskKey}`);
+      },
+    }),
+  );
 }
 
 /**
  * Completes a task the user holds, with an action the task offers and form data that passes the form's
- * validation. The action goes to the process as `lastAction` (docs/case-lifecycle.md).
+ * validation. The action goes to the process as `lastAction` (docs/case-lifecycle.md). The checks run inside
+ * the engine's command, as for a claim.
  */
 export async function completeTask(
   deps: TaskServiceDeps,
@@ -376,7 +402,29 @@ export async function completeTask(
   action: string,
   variables: Variables,
 ): Promise<void> {
-  const task = await visibleTask(deps, p, userTaskKey);
+  const data: Variables = { ...variables, lastAction: action };
+  await asTheUser(userTaskKey, () =>
+    deps.engine.completeUserTask({
+      userTaskKey,
+      variables: data,
+      action,
+      actor: p.username,
+      check: (task) => mayComplete(deps, p, task, action, variables),
+      within: stageEntered(deps, action),
+    }),
+  );
+}
+
+/** Whether the user may complete the task with this action and these form values; throws why not. */
+async function mayComplete(
+  deps: TaskServiceDeps,
+  p: Principal,
+  task: UserTask,
+  action: string,
+  variables: Variables,
+): Promise<void> {
+  const userTaskKey = task.userTaskKey;
+  mustSee(p, task);
   if (task.state !== 'CREATED')
     throw new ConflictError('TASK_NOT_OPEN', `Task ${userTaskKey} is already ${task.state.toLowerCase()}`);
   if (task.assignee !== p.username) {
@@ -393,64 +441,55 @@ export async function completeTask(
       [{ field: 'body.action', message: `must be one of ${actions.join(', ')}` }],
     );
   }
-  const data: Variables = { ...variables, lastAction: action };
-  if (task.formKey && /^\d+$/.test(task.formKey)) {
-    const form = await deployedForm(deps, task.formKey);
-    // The dynamic choices (units to dispatch to, categories) as the task offers them now, for the check only.
-    // Last, so that a client cannot send choices of its own.
-    let choices: Variables = {};
-    if (form.hasDynamicChoices) {
-      const processVariables = CHOICES_FROM_VARIABLES.has(task.elementId)
-        ? Object.fromEntries(
-            (await deps.engine.getVariables(task.processInstanceKey))
-              .filter((v) => v.scopeKey === task.processInstanceKey)
-              .map((v) => [v.name, v.value]),
-          )
-        : {};
-      choices = await formOptions(deps, task, processVariables);
-    }
-    const problems = validateFormData(form.schema, { ...data, ...choices });
-    if (problems.length > 0) {
-      throw new InvalidArgumentError(
-        'FORM_INVALID',
-        `The form is not complete: ${problems.map((x) => x.message).join('; ')}`,
-        problems,
-      );
-    }
-    // Only the form's fields reach the case: a variable the form does not have (a counter, the case id, the
-    // handling unit) would otherwise change the process behind the form's back.
-    const unknown = Object.keys(variables).filter((k) => k !== 'lastAction' && !form.fields.has(k));
-    if (unknown.length > 0) {
-      throw new InvalidArgumentError(
-        'FORM_UNKNOWN_FIELD',
-        `The form of task ${task.elementId} has no field ${unknown.join(', ')}`,
-        unknown.map((k) => ({ field: `body.variables.${k}`, message: 'is not a field of this task’s form' })),
-      );
-    }
+  if (!task.formKey || !/^\d+$/.test(task.formKey)) return;
+  const form = await deployedForm(deps, task.formKey);
+  // The dynamic choices (units to dispatch to, categories) as the task offers them now, for the check only.
+  // Last, so that a client cannot send choices of its own.
+  let choices: Variables = {};
+  if (form.hasDynamicChoices) {
+    const processVariables = CHOICES_FROM_VARIABLES.has(task.elementId)
+      ? Object.fromEntries(
+          (await deps.engine.getVariables(task.processInstanceKey))
+            .filter((v) => v.scopeKey === task.processInstanceKey)
+            .map((v) => [v.name, v.value]),
+        )
+      : {};
+    choices = await formOptions(deps, task, processVariables);
   }
-  await deps.engine.completeUserTask({
-    userTaskKey,
-    variables: data,
-    action,
-    actor: p.username,
-    within: stageEntered(deps, task, action),
-  });
+  const problems = validateFormData(form.schema, { ...variables, lastAction: action, ...choices });
+  if (problems.length > 0) {
+    throw new InvalidArgumentError(
+      'FORM_INVALID',
+      `The form is not complete: ${problems.map((x) => x.message).join('; ')}`,
+      problems,
+    );
+  }
+  // Only the form's fields reach the case: a variable the form does not have (a counter, the case id, the
+  // handling unit) would otherwise change the process behind the form's back.
+  const unknown = Object.keys(variables).filter((k) => k !== 'lastAction' && !form.fields.has(k));
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError(
+      'FORM_UNKNOWN_FIELD',
+      `The form of task ${task.elementId} has no field ${unknown.join(', ')}`,
+      unknown.map((k) => ({ field: `body.variables.${k}`, message: 'is not a field of this task’s form' })),
+    );
+  }
 }
 
 /**
  * The completion's own writes when the action enters a stage (the task's `stage.<action>` header, ADR 0005):
  * the stage recorded on the case in the completion's transaction, its limits and counters returned to the
- * process; undefined when the action enters none.
+ * process; nothing when the action enters none.
  */
 export function stageEntered(
   deps: Pick<TaskServiceDeps, 'models' | 'clock' | 'settings'>,
-  task: UserTask,
   action: string,
 ): CompleteUserTaskRequest['within'] {
-  const stage = stageOfAction(task.customHeaders, action);
-  if (!stage) return undefined;
-  return ({ sql, variables }) =>
-    recordStage(deps.models, stage, stageInput(task, variables), deps.clock.now(), deps.settings, sql);
+  return async ({ task, sql, variables }) => {
+    const stage = stageOfAction(task.customHeaders, action);
+    if (!stage) return undefined;
+    return recordStage(deps.models, stage, stageInput(task, variables), deps.clock.now(), deps.settings, sql);
+  };
 }
 
 /** The process variables a stage change reads, as visible from the task; a task of a case always has them. */

@@ -330,3 +330,70 @@ test('completing, assigning or reading an unknown user task is not found and nam
     await te.close();
   }
 });
+
+test("a caller's check sees the task inside the command, before its state is checked, and a refusal writes nothing", async (t) => {
+  const te = await createTestEngine();
+  try {
+    // given a review offered to reviewers
+    await te.deployFixture('rb-user-task');
+    const task = await startReview(te, ['reviewers'], '2026-01-08T09:00:00.000Z');
+    const historyBefore = (await te.engine.getHistory(task.processInstanceKey)).length;
+
+    // when a claim's check refuses
+    const seen: UserTask[] = [];
+    const refusal = new Error('not offered to you');
+    const error = await t.throwsAsync(
+      te.engine.assignUserTask({
+        userTaskKey: task.userTaskKey,
+        assignee: 'wang',
+        check: (current) => {
+          seen.push(current);
+          throw refusal;
+        },
+      }),
+    );
+
+    // then the refusal is the outcome, the check saw the task, and nothing was written
+    t.is(error, refusal);
+    t.deepEqual(
+      seen.map((s) => [s.userTaskKey, s.elementId, s.state, s.candidateGroups]),
+      [[task.userTaskKey, task.elementId, 'CREATED', ['reviewers']]],
+    );
+    t.is((await te.engine.getUserTask(task.userTaskKey)).assignee, undefined);
+    t.is((await te.engine.getHistory(task.processInstanceKey)).length, historyBefore);
+
+    // when a check passes, the claim goes through; its completion's `within` gets the task as well
+    await te.engine.assignUserTask({ userTaskKey: task.userTaskKey, assignee: 'li', check: () => undefined });
+    let withinTask: UserTask | undefined;
+    await te.engine.completeUserTask({
+      userTaskKey: task.userTaskKey,
+      actor: 'li',
+      check: async (current) => {
+        if (current.assignee !== 'li') throw new Error('li must hold it');
+      },
+      within: async ({ task: current }) => {
+        withinTask = current;
+      },
+    });
+    t.is(withinTask?.userTaskKey, task.userTaskKey);
+    t.is(withinTask?.assignee, 'li');
+
+    // and on the completed task a check still comes first: its answer, not the engine's "already completed"
+    const afterClose = await t.throwsAsync(
+      te.engine.completeUserTask({
+        userTaskKey: task.userTaskKey,
+        check: (current) => {
+          throw new NotFoundError('TASK_NOT_FOUND', `no task ${current.userTaskKey} for you`);
+        },
+      }),
+      { instanceOf: NotFoundError },
+    );
+    t.is(afterClose?.code, 'TASK_NOT_FOUND');
+    const withoutCheck = await t.throwsAsync(te.engine.completeUserTask({ userTaskKey: task.userTaskKey }), {
+      instanceOf: ConflictError,
+    });
+    t.is(withoutCheck?.code, 'TASK_NOT_OPEN');
+  } finally {
+    await te.close();
+  }
+});

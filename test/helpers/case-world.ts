@@ -126,7 +126,7 @@ export async function createCaseWorld(): Promise<CaseWorld> {
         variables: { ...variables, lastAction: action },
         action,
         actor,
-        within: stageEntered(deps, task, action),
+        within: stageEntered(deps, action),
       });
       await settle();
       return task;
