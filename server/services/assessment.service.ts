@@ -1,9 +1,9 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { NotFoundError } from '../../common/errors.ts';
 import type { CaseAttributes } from '../../db/models/case.model.ts';
-import type { CategoryAttributes } from '../../db/models/category.model.ts';
 import type { Models } from '../../db/models/index.ts';
 import { type WriteSql, rowsOf } from '../../db/row-store.ts';
+import { categoryById } from './category-cache.ts';
 
 /** The counters the process carried. */
 export interface AssessmentInput {
@@ -51,7 +51,7 @@ export async function assessCase(
   const cases = rowsOf<CaseAttributes>(models.Case);
   const c = await cases.get(input.caseId);
   if (!c) throw new NotFoundError('CASE_NOT_FOUND', `No case with id ${input.caseId}`);
-  const category = c.categoryId ? await rowsOf<CategoryAttributes>(models.Category).get(c.categoryId) : null;
+  const category = c.categoryId ? await categoryById(models, c.categoryId) : null;
   const dispatchLimit = Number(category?.limitDispatchMin ?? 30) * 60_000;
   const closeLimit = Number(category?.limitCloseMin ?? 30) * 60_000;
   const ended = c.closedAt ?? c.voidedAt ?? now;

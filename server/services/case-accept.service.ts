@@ -1,12 +1,12 @@
 import type { Sequelize } from 'sequelize';
 import { NotFoundError } from '../../common/errors.ts';
 import type { CaseAttributes } from '../../db/models/case.model.ts';
-import type { CategoryAttributes } from '../../db/models/category.model.ts';
 import type { Models } from '../../db/models/index.ts';
 import { type WriteSql, rowsOf } from '../../db/row-store.ts';
 import { findDuplicate } from './duplicate.service.ts';
 import { locatePoint } from './locate.service.ts';
 import { updateCase } from './scope.service.ts';
+import { categoryById } from './category-cache.ts';
 
 /** What 受理 found out about a case. */
 export interface Acceptance {
@@ -51,7 +51,7 @@ export async function acceptCase(
     { gridId, villageId, townId, status: c.status === 'new' ? 'accepted' : c.status },
     sql,
   );
-  const category = c.categoryId ? await rowsOf<CategoryAttributes>(models.Category).get(c.categoryId) : null;
+  const category = c.categoryId ? await categoryById(models, c.categoryId) : null;
   const acceptLimitMin = Number(category?.limitAcceptMin ?? 10);
   return { located: gridId != null, gridId, villageId, townId, duplicateOf, acceptLimitMin };
 }

@@ -3,9 +3,9 @@ import { InvalidArgumentError, NotFoundError, UnexpectedError } from '../../comm
 import type { Models } from '../../db/models/index.ts';
 import { type WriteSql, rowsOf } from '../../db/row-store.ts';
 import type { CaseAttributes } from '../../db/models/case.model.ts';
-import type { CategoryAttributes } from '../../db/models/category.model.ts';
 import { updateCase } from './scope.service.ts';
 import { addWorkingMinutes, warningAt, workingMinutesBetween } from './deadline.ts';
+import { categoryById } from './category-cache.ts';
 
 /** The stages `case-stage` records (docs/case-lifecycle.md). */
 export const STAGES = [
@@ -94,9 +94,7 @@ export async function recordStage(
   const cases = rowsOf<CaseAttributes>(models.Case);
   const c = await cases.get(input.caseId);
   if (!c) throw new NotFoundError('CASE_NOT_FOUND', `No case with id ${input.caseId}`);
-  const category = c.categoryId
-    ? ((await rowsOf<CategoryAttributes>(models.Category).get(c.categoryId)) ?? undefined)
-    : undefined;
+  const category = c.categoryId ? ((await categoryById(models, c.categoryId)) ?? undefined) : undefined;
   const limits = {
     dispatch: category?.limitDispatchMin ?? DEFAULT_LIMITS.dispatch,
     handle: category?.limitHandleMin ?? DEFAULT_LIMITS.handle,

@@ -1,7 +1,6 @@
-import type { CategoryAttributes } from '../../db/models/category.model.ts';
 import type { Models } from '../../db/models/index.ts';
-import { rowsOf } from '../../db/row-store.ts';
 import { directSql } from '../../db/sequelize-sql.ts';
+import { categoryById } from './category-cache.ts';
 
 /** Where a rule sends a case, when it is certain. */
 export interface Route {
@@ -20,7 +19,7 @@ export async function autoRoute(
   subject: { categoryId: number | null; townId: number | null },
 ): Promise<Route | null> {
   if (subject.categoryId == null || subject.townId == null) return null;
-  const category = await rowsOf<CategoryAttributes>(models.Category).get(subject.categoryId);
+  const category = await categoryById(models, subject.categoryId);
   const kind = category?.departmentKind;
   if (!kind) return null;
   const departments = await directSql(models.OrgUnit.sequelize!).all<{ id: number | string; level: string }>(
