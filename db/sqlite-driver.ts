@@ -36,7 +36,7 @@ export function createSqliteDriver(options: SqliteDriverOptions): object {
 
   class Database {
     private readonly db: BetterSqlite3.Database;
-    private readonly statements = new Map<string, BetterSqlite3.Statement>();
+    private readonly statements = new Map<string, Prepared>();
     private readonly queue: Operation[] = [];
     private retryTimer: NodeJS.Timeout | null = null;
     private open = true;
@@ -71,16 +71,17 @@ export function createSqliteDriver(options: SqliteDriverOptions): object {
     run(sql: string, ...args: unknown[]): this {
       const { params, cb } = split(args);
       this.enqueue(() => {
-        const stmt = this.prepare(sql);
-        if (stmt === 'multi') {
+        const prepared = this.prepare(sql);
+        if (prepared === 'multi') {
           this.db.exec(sql);
           return { context: noResult, rows: undefined };
         }
+        const { stmt, numbered } = prepared;
         if (stmt.reader) {
-          stmt.all(...bind(sql, params));
+          stmt.all(...bind(numbered, params));
           return { context: noResult, rows: undefined };
         }
-        const r = stmt.run(...bind(sql, params));
+        const r = stmt.run(...bind(numbered, params));
         return { context: { lastID: Number(r.lastInsertRowid), changes: r.changes }, rows: undefined };
       }, cb);
       return this;
@@ -89,13 +90,14 @@ export function createSqliteDriver(options: SqliteDriverOptions): object {
     all(sql: string, ...args: unknown[]): this {
       const { params, cb } = split(args);
       this.enqueue(() => {
-        const stmt = this.prepare(sql);
-        if (stmt === 'multi') {
+        const prepared = this.prepare(sql);
+        if (prepared === 'multi') {
           this.db.exec(sql);
           return { context: noResult, rows: [] };
         }
-        if (stmt.reader) return { context: noResult, rows: stmt.all(...bind(sql, params)) };
-        const r = stmt.run(...bind(sql, params));
+        const { stmt, numbered } = prepared;
+        if (stmt.reader) return { context: noResult, rows: stmt.all(...bind(numbered, params)) };
+        const r = stmt.run(...bind(numbered, params));
         return { context: { lastID: Number(r.lastInsertRowid), changes: r.changes }, rows: [] };
       }, cb);
       return this;
@@ -105,9 +107,10 @@ export function createSqliteDriver(options: SqliteDriverOptions): object {
       const { params, cb } = split(args);
       this.enqueue(
         () => {
-          const stmt = this.prepare(sql);
-          if (stmt === 'multi') throw new Error('get() takes one statement');
-          return { context: noResult, rows: stmt.reader ? [stmt.get(...bind(sql, params))] : [] };
+          const prepared = this.prepare(sql);
+          if (prepared === 'multi') throw new Error('get() takes one statement');
+          const { stmt, numbered } = prepared;
+          return { context: noResult, rows: stmt.reader ? [stmt.get(...bind(numbered, params))] : [] };
         },
         cb ? (err, rows) => cb.call(noResult, err, rows?.[0] as unknown[] | undefined) : undefined,
       );
@@ -123,10 +126,10 @@ export function createSqliteDriver(options: SqliteDriverOptions): object {
       this.enqueue(() => {
         for (; next < batch.length; next++) {
           const { sql, params } = batch[next];
-          const stmt = this.prepare(sql);
-          if (stmt === 'multi') this.db.exec(sql);
-          else if (stmt.reader) stmt.all(...bind(sql, params));
-          else stmt.run(...bind(sql, params));
+          const prepared = this.prepare(sql);
+          if (prepared === 'multi') this.db.exec(sql);
+          else if (prepared.stmt.reader) prepared.stmt.all(...bind(prepared.numbered, params));
+          else prepared.stmt.run(...bind(prepared.numbered, params));
         }
         return { context: noResult, rows: undefined };
       }, cb);
@@ -159,18 +162,18 @@ export function createSqliteDriver(options: SqliteDriverOptions): object {
       else this.queue.push({ attempt: () => (finish(), { context: noResult, rows: undefined }), started: 0 });
     }
 
-    private prepare(sql: string): BetterSqlite3.Statement | 'multi' {
-      let stmt = this.statements.get(sql);
-      if (stmt) return stmt;
+    private prepare(sql: string): Prepared | 'multi' {
+      let prepared = this.statements.get(sql);
+      if (prepared) return prepared;
       try {
-        stmt = this.db.prepare(sql);
+        prepared = { stmt: this.db.prepare(sql), numbered: /\$\d/.test(sql) };
       } catch (e) {
         if (/more than one statement/i.test((e as Error).message)) return 'multi';
         throw e;
       }
       if (this.statements.size >= 500) this.statements.delete(this.statements.keys().next().value as string);
-      this.statements.set(sql, stmt);
-      return stmt;
+      this.statements.set(sql, prepared);
+      return prepared;
     }
 
     private enqueue(attempt: Operation['attempt'], cb?: Callback): void {
@@ -215,6 +218,12 @@ export function createSqliteDriver(options: SqliteDriverOptions): object {
   return driver;
 }
 
+/** A prepared statement, and whether its parameters are `$1`-style (bound by number, as named). */
+interface Prepared {
+  stmt: BetterSqlite3.Statement;
+  numbered: boolean;
+}
+
 interface Operation {
   attempt: () => { context: RunContext; rows: unknown[] | undefined };
   cb?: Callback;
@@ -233,11 +242,11 @@ function split(args: unknown[]): { params: unknown; cb?: Callback } {
 }
 
 /** node-sqlite3 parameters to better-sqlite3's: `$1`-style names bind by number, booleans and dates as SQLite stores them. */
-function bind(sql: string, params: unknown): unknown[] {
+function bind(numbered: boolean, params: unknown): unknown[] {
   if (params === undefined || params === null) return [];
   if (Array.isArray(params)) {
     const values = params.map(value);
-    if (values.length > 0 && /\$\d/.test(sql)) {
+    if (values.length > 0 && numbered) {
       const named: Record<string, unknown> = {};
       values.forEach((v, i) => (named[String(i + 1)] = v));
       return [named];

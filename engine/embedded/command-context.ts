@@ -148,7 +148,7 @@ export class CommandContext {
   readonly instances = new Map<number, InstanceState>();
   readonly history: PendingHistoryEvent[] = [];
   /** History events already flushed, with their positions (for exporters and listeners). */
-  readonly flushedHistory: (PendingHistoryEvent & { position: number })[] = [];
+  readonly flushedHistory: PendingHistoryEvent[] = [];
   /** Job types that got new activatable jobs: parked workers of these types are woken after commit. */
   readonly newJobTypes = new Set<string>();
   /** Jobs activated for parked workers in this command: delivered after commit (see job-push.ts). */
@@ -323,6 +323,7 @@ export class CommandContext {
       actor: this.actor,
       time: this.now,
       payload,
+      position: 0,
     });
   }
 
@@ -347,6 +348,7 @@ export class CommandContext {
       actor: this.actor,
       time: this.now,
       payload,
+      position: 0,
     });
   }
 
@@ -782,7 +784,10 @@ export class CommandContext {
           ['position', ...HISTORY_COLUMNS],
           rows.map((r, i) => [positions[i], ...r]),
         );
-        events.forEach((e, i) => this.flushedHistory.push({ ...e, position: positions[i] }));
+        events.forEach((e, i) => {
+          e.position = positions[i];
+          this.flushedHistory.push(e);
+        });
       } else {
         // MySQL numbers history with AUTO_INCREMENT: the batch reports each insert's first id.
         const from = batch.length;
@@ -793,7 +798,10 @@ export class CommandContext {
           const size = Math.min(HISTORY_CHUNK, rows.length - c * HISTORY_CHUNK);
           for (let i = 0; i < size; i++) positions.push(results[from + c].insertId + i);
         }
-        events.forEach((e, i) => this.flushedHistory.push({ ...e, position: positions[i] }));
+        events.forEach((e, i) => {
+          e.position = positions[i];
+          this.flushedHistory.push(e);
+        });
         return;
       }
     }

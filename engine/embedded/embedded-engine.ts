@@ -2119,7 +2119,7 @@ function toProcessInstance(r: ProcessInstanceRow): ProcessInstance {
   };
 }
 
-function toHistoryEvent(e: PendingHistoryEvent & { position: number }, timestamp?: string): HistoryEvent {
+function toHistoryEvent(e: PendingHistoryEvent, timestamp?: string): HistoryEvent {
   return {
     position: e.position,
     processInstanceKey: String(e.processInstanceKey),

@@ -48,7 +48,11 @@ export class InstanceCache {
     return state;
   }
 
-  /** Records the committed state of instances; ended instances leave the cache. */
+  /**
+   * Records the committed state of instances; ended instances leave the cache. The element rows are kept as
+   * they are, not copied: a stored state is a finished command's, which nothing changes afterwards, and `load`
+   * hands out copies only.
+   */
   store(instances: Iterable<InstanceState>): void {
     for (const inst of instances) {
       if (inst.row.state !== 'ACTIVE') {
@@ -59,7 +63,7 @@ export class InstanceCache {
       this.entries.set(inst.row.key, {
         row: { ...inst.row },
         model: inst.model,
-        elements: [...inst.elements.values()].map(copyElement),
+        elements: [...inst.elements.values()],
         variables: [...inst.variables].map(([scope, vars]) => [scope, [...vars]]),
       });
     }
@@ -85,9 +89,17 @@ export class InstanceCache {
 }
 
 function copyElement(ei: ElementInstanceRow): ElementInstanceRow {
-  const data =
-    Object.keys(ei.data).length === 0
-      ? {}
-      : (JSON.parse(JSON.stringify(ei.data)) as ElementInstanceRow['data']);
-  return { ...ei, data };
+  return { ...ei, data: copyJson(ei.data) };
+}
+
+/** A deep copy of a JSON value (what an element's `data` holds): a walk, several times faster than a JSON round trip. */
+function copyJson<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(copyJson) as T;
+  const out: Record<string, unknown> = {};
+  for (const k in value) {
+    const v = (value as Record<string, unknown>)[k];
+    if (v !== undefined) out[k] = copyJson(v);
+  }
+  return out as T;
 }

@@ -140,6 +140,8 @@ export interface PendingHistoryEvent {
   actor: string | null;
   time: number;
   payload: Record<string, unknown>;
+  /** Its place in the history: 0 until the command's writes are flushed. */
+  position: number;
 }
 
 /** Parses a JSON column that may be null. */
