@@ -181,14 +181,27 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     req.resume();
     throw bodyError('entity.too.large');
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > BODY_LIMIT) throw bodyError('entity.too.large');
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  // Events, not `for await`: the async iterator costs a request tens of µs of promise machinery.
+  const text = await new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= BODY_LIMIT) {
+        chunks.push(chunk);
+        return;
+      }
+      // Too large: the rest is read and dropped, so that the 413 reaches the client.
+      req.off('data', onData);
+      req.resume();
+      reject(bodyError('entity.too.large'));
+    };
+    req.on('data', onData);
+    req.once('end', () =>
+      resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8')),
+    );
+    req.once('error', reject);
+  });
   try {
     return JSON.parse(text) as unknown;
   } catch {

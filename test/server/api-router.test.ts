@@ -49,6 +49,23 @@ test('a body that is not JSON, too large, or not declared JSON is a 4xx problem,
   t.is(large.status, 413);
   t.like(await large.json(), { status: 413, code: 'TOO_LARGE' });
 
+  // Streamed without a length (chunked): refused as it passes the limit, and the 413 still reaches the client.
+  const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
+  let sent = 0;
+  const streamed = await fetch(`${base}/api/tasks/${taskKey}/complete`, {
+    method: 'POST',
+    headers: { ...dispatcher, 'content-type': 'application/json' },
+    body: new ReadableStream({
+      pull(controller) {
+        if (sent++ < 48) controller.enqueue(chunk);
+        else controller.close();
+      },
+    }),
+    duplex: 'half',
+  } as RequestInit);
+  t.is(streamed.status, 413);
+  t.like(await streamed.json(), { status: 413, code: 'TOO_LARGE' });
+
   const plain = await complete(JSON.stringify({ action: 'register' }), 'text/plain');
   t.is(plain.status, 400);
   const problem = (await plain.json()) as { errors: { field: string }[] };
