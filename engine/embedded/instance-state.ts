@@ -100,6 +100,25 @@ export class InstanceState {
     return out;
   }
 
+  /**
+   * The variables visible from a scope, read by name (undefined: none of that name), as `visible` has them,
+   * without building that object: an expression reads a few of the dozens a case holds.
+   */
+  lookup(eiKey: number): (name: string) => unknown {
+    const scopes: Map<string, HeldVariable>[] = [];
+    for (const key of this.chain(eiKey)) {
+      const scope = this.variables.get(key);
+      if (scope) scopes.push(scope);
+    }
+    return (name) => {
+      for (const scope of scopes) {
+        const held = scope.get(name);
+        if (held) return held.value;
+      }
+      return undefined;
+    };
+  }
+
   /** The local variables of one scope. */
   local(scopeKey: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};

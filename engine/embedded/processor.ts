@@ -1,4 +1,4 @@
-import { FeelEvaluationError, evaluateFeel, isFeelExpression } from '../feel/feel.ts';
+import { type FeelContext, FeelEvaluationError, evaluateFeel, isFeelExpression } from '../feel/feel.ts';
 import type { FlowNode, Mapping, SequenceFlow, TimerDef } from '../model/process-model.ts';
 import { elementOf } from '../model/process-model.ts';
 import type { IncidentType, Variables } from '../port.ts';
@@ -530,7 +530,7 @@ export class Processor {
   private chooseFlows(inst: InstanceState, ei: ElementInstanceRow, el: FlowNode): SequenceFlow[] {
     if (el.behavior === 'exclusiveGateway' || el.behavior === 'inclusiveGateway') {
       if (el.outgoing.length === 1 && !el.outgoing[0].condition) return el.outgoing;
-      const context = inst.visible(ei.key);
+      const context = inst.lookup(ei.key);
       const taken: SequenceFlow[] = [];
       for (const flow of el.outgoing) {
         if (flow.id === el.defaultFlowId || !flow.condition) continue;
@@ -1230,7 +1230,7 @@ export class Processor {
     timer: TimerDef,
     now: number,
   ): { dueAt: number; repetitions: number; cycle: string | null } {
-    const context = inst ? inst.visible(scopeKey) : {};
+    const context = inst ? inst.lookup(scopeKey) : {};
     const value = this.evalWith(timer.value, context, 'EXTRACT_VALUE_ERROR', 'timer');
     if (typeof value !== 'string') {
       throw new IncidentSignal(
@@ -1389,7 +1389,7 @@ export class Processor {
     if (variables && propagate) this.mergeDocument(inst, ei.key, variables);
   }
 
-  private evalWith(raw: string, context: Record<string, unknown>, type: IncidentType, what: string): unknown {
+  private evalWith(raw: string, context: FeelContext, type: IncidentType, what: string): unknown {
     if (!isFeelExpression(raw)) return raw;
     try {
       return evaluateFeel(raw.trim().slice(1), context, { now: new Date(this.ctx.now) });
@@ -1408,7 +1408,7 @@ export class Processor {
     what: string,
   ): unknown {
     if (!isFeelExpression(raw)) return raw;
-    return this.evalWith(raw, inst.visible(scopeKey), type, what);
+    return this.evalWith(raw, inst.lookup(scopeKey), type, what);
   }
 
   private evalString(inst: InstanceState, scopeKey: number, raw: string, what: string): string {
@@ -1462,7 +1462,7 @@ export class Processor {
     return time;
   }
 
-  private evalCondition(raw: string, context: Record<string, unknown>, what: string): boolean {
+  private evalCondition(raw: string, context: FeelContext, what: string): boolean {
     const value = this.evalWith(raw.startsWith('=') ? raw : `=${raw}`, context, 'CONDITION_ERROR', what);
     if (typeof value !== 'boolean') {
       throw new IncidentSignal(

@@ -49,6 +49,12 @@ export class FeelEvaluationError extends Error {
   }
 }
 
+/**
+ * The variables an expression reads: an object, or a lookup by name (undefined: no such variable), so that
+ * the engine can offer the variables visible from a scope without copying them all into one object first.
+ */
+export type FeelContext = Record<string, unknown> | ((name: string) => unknown);
+
 /** Options of one evaluation; `now` is the engine clock used by `now()` and `today()` (default: the system clock). */
 export interface FeelOptions {
   now?: Date;
@@ -60,11 +66,7 @@ export function isFeelExpression(raw: string): boolean {
 }
 
 /** An attribute that may be static or '=expr': static strings are returned unchanged, '=...' is evaluated. */
-export function evaluateAttribute(
-  raw: string,
-  context: Record<string, unknown>,
-  options?: FeelOptions,
-): unknown {
+export function evaluateAttribute(raw: string, context: FeelContext, options?: FeelOptions): unknown {
   if (!isFeelExpression(raw)) return raw;
   return evaluateFeel(raw.trimStart().slice(1), context, options);
 }
@@ -74,15 +76,14 @@ export function evaluateAttribute(
  * A missing variable is null. Throws FeelEvaluationError on a syntax error, a failure, or a result that is
  * a function or a range.
  */
-export function evaluateFeel(
-  expression: string,
-  context: Record<string, unknown>,
-  options?: FeelOptions,
-): unknown {
+export function evaluateFeel(expression: string, context: FeelContext, options?: FeelOptions): unknown {
   const compiled = compile(expression);
   const { holder, variables } = compiled;
   // A missing variable is bound to null, not left undefined: feelin would fall back to a built-in of that name.
-  for (const name of variables) holder[name] = Object.hasOwn(context, name) ? (context[name] ?? null) : null;
+  if (typeof context === 'function') for (const name of variables) holder[name] = context(name) ?? null;
+  else
+    for (const name of variables)
+      holder[name] = Object.hasOwn(context, name) ? (context[name] ?? null) : null;
   if (compiled.usesClock) bindClock(holder, options?.now);
   let result: unknown;
   try {

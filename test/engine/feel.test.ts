@@ -40,6 +40,19 @@ test('reads a missing variable as null instead of failing', (t) => {
   t.is(evaluateFeel('count', {}), null);
 });
 
+test('reads variables through a lookup by name as through an object, a missing one as null', (t) => {
+  const held: Record<string, unknown> = { amount: 120, owner: null };
+  const asked: string[] = [];
+  const lookup = (name: string): unknown => {
+    asked.push(name);
+    return held[name];
+  };
+  t.is(evaluateFeel('amount > 100 and owner = null and missing = null', lookup), true);
+  t.deepEqual([...asked].sort(), ['amount', 'missing', 'owner']);
+  t.is(evaluateFeel('get or else(missing, "none")', lookup), 'none');
+  t.is(evaluateFeel('amount * 2', lookup), evaluateFeel('amount * 2', held));
+});
+
 test('does not carry variables from one evaluation of a cached expression into the next', (t) => {
   t.is(evaluateFeel('leak', { leak: 1 }), 1);
   t.is(evaluateFeel('leak', {}), null);

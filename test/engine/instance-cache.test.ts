@@ -80,3 +80,19 @@ test('a loaded instance is a deep copy: changing it leaves the cached state as c
   cache.store([first]);
   t.is(cache.load(1)!.elements.get(1)!.data.joins!['join-1']['flow-a'], 2);
 });
+
+test("a scope's lookup answers as its visible variables: inner scopes shadow outer ones, a missing name is undefined", (t) => {
+  const state = committedState();
+  state.variables.set(
+    2,
+    new Map([
+      ['x', { value: 'inner', json: '"inner"' }],
+      ['y', { value: null, json: 'null' }],
+    ]),
+  );
+  const lookup = state.lookup(2);
+  const visible = state.visible(2);
+  t.deepEqual(visible, { x: 'inner', y: null });
+  for (const name of ['x', 'y', 'z']) t.is(lookup(name), visible[name]);
+  t.is(state.lookup(1)('x'), 1);
+});
