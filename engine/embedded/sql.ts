@@ -238,6 +238,31 @@ export function placeholders(n: number): string {
   return n <= 0 ? '' : '?' + ', ?'.repeat(n - 1);
 }
 
+/** Texts of multi-row INSERTs by table and columns, then by row count (see insertText). */
+const insertTexts = new Map<string, Map<number, string>>();
+
+/**
+ * The text of a multi-row INSERT, the same string object each time for the same table, columns and row count:
+ * the SQLite driver finds its prepared statement by the text, and a string it has seen is found without
+ * hashing and comparing a new one of a few hundred characters (the engine inserts history, variables and
+ * element instances this way in every command).
+ */
+function insertText(table: string, columns: readonly string[], rowCount: number): string {
+  const head = `INSERT INTO ${table} (${columns.join(', ')}) VALUES `;
+  let byCount = insertTexts.get(head);
+  if (!byCount) {
+    if (insertTexts.size >= 200) insertTexts.clear();
+    insertTexts.set(head, (byCount = new Map()));
+  }
+  let text = byCount.get(rowCount);
+  if (text === undefined) {
+    text = head + new Array(rowCount).fill(`(${placeholders(columns.length)})`).join(', ');
+    if (byCount.size >= 250) byCount.clear();
+    byCount.set(rowCount, text);
+  }
+  return text;
+}
+
 /** Inserts rows in chunks with multi-row VALUES; returns the positions of inserted auto-increment ids. */
 export async function insertRows(
   sql: Sql,
@@ -247,15 +272,11 @@ export async function insertRows(
   chunkSize = 200,
 ): Promise<number[]> {
   const ids: number[] = [];
-  const row = `(${placeholders(columns.length)})`;
   for (let i = 0; i < rows.length; i += chunkSize) {
     const chunk = rows.slice(i, i + chunkSize);
     const params: unknown[] = [];
     for (const r of chunk) params.push(...r);
-    const res = await sql.run(
-      `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${new Array(chunk.length).fill(row).join(', ')}`,
-      params,
-    );
+    const res = await sql.run(insertText(table, columns, chunk.length), params);
     // SQLite reports the last rowid, MySQL the first id of the statement; both are consecutive here.
     const first = sql.dialect === 'sqlite' ? res.insertId - chunk.length + 1 : res.insertId;
     for (let j = 0; j < chunk.length; j++) ids.push(first + j);
