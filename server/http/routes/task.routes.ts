@@ -33,12 +33,32 @@ export const CompleteSchema = z.object({
 
 const KeyParams = z.object({ key: z.string().regex(/^[1-9]\d{0,15}$/, 'must be a task key') });
 
+type InboxQuery = z.infer<typeof InboxSchema>;
+
+/** Parsed inbox queries by their text: an inbox is polled with the same few queries over and over. */
+const inboxQueries = new Map<string, Readonly<InboxQuery>>();
+
+/**
+ * The inbox query, parsed as InboxSchema parses it (a failure is its 400 problem): the same query text parses
+ * to the same value, so a parsed one is kept (frozen, shared) and the schema runs once per distinct query.
+ */
+function inboxQuery(query: unknown): Readonly<InboxQuery> {
+  const text = JSON.stringify(query ?? {});
+  let parsed = inboxQueries.get(text);
+  if (!parsed) {
+    parsed = Object.freeze(parseInput(InboxSchema, query, 'query'));
+    if (inboxQueries.size >= 1000) inboxQueries.clear();
+    inboxQueries.set(text, parsed);
+  }
+  return parsed;
+}
+
 /** The task inbox and the actions on a task, on the API router (ADR 0006: the case loop's hot routes). */
 export function taskRoutes(deps: HttpDeps, api: ApiRouter): void {
   const signedIn = { auth: true };
   api.get('/api/tasks', signedIn, async (req) => ({
     status: 200,
-    json: await inbox(deps, principal(req), parseInput(InboxSchema, req.query, 'query')),
+    json: await inbox(deps, principal(req), inboxQuery(req.query)),
   }));
   api.get('/api/tasks/:key', signedIn, async (req) => {
     const { key } = parseInput(KeyParams, req.params, 'params');
