@@ -238,27 +238,32 @@ export function placeholders(n: number): string {
   return n <= 0 ? '' : '?' + ', ?'.repeat(n - 1);
 }
 
-/** Texts of multi-row INSERTs by table and columns, then by row count (see insertText). */
-const insertTexts = new Map<string, Map<number, string>>();
+/** Texts of multi-row INSERTs: by table, then by columns, then by row count (see insertText). */
+const insertTexts = new Map<string, { columns: readonly string[]; byCount: Map<number, string> }[]>();
 
 /**
  * The text of a multi-row INSERT, the same string object each time for the same table, columns and row count:
  * the SQLite driver finds its prepared statement by the text, and a string it has seen is found without
  * hashing and comparing a new one of a few hundred characters (the engine inserts history, variables and
- * element instances this way in every command).
+ * element instances this way in every command). Found without building a string: table and column names are
+ * the callers' literals.
  */
 function insertText(table: string, columns: readonly string[], rowCount: number): string {
-  const head = `INSERT INTO ${table} (${columns.join(', ')}) VALUES `;
-  let byCount = insertTexts.get(head);
-  if (!byCount) {
-    if (insertTexts.size >= 200) insertTexts.clear();
-    insertTexts.set(head, (byCount = new Map()));
+  let shapes = insertTexts.get(table);
+  if (!shapes) insertTexts.set(table, (shapes = []));
+  let shape = shapes.find(
+    (s) => s.columns.length === columns.length && s.columns.every((c, i) => c === columns[i]),
+  );
+  if (!shape) {
+    if (shapes.length >= 8) shapes.length = 0;
+    shapes.push((shape = { columns: [...columns], byCount: new Map() }));
   }
-  let text = byCount.get(rowCount);
+  let text = shape.byCount.get(rowCount);
   if (text === undefined) {
-    text = head + new Array(rowCount).fill(`(${placeholders(columns.length)})`).join(', ');
-    if (byCount.size >= 250) byCount.clear();
-    byCount.set(rowCount, text);
+    const row = `(${placeholders(columns.length)})`;
+    text = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${new Array(rowCount).fill(row).join(', ')}`;
+    if (shape.byCount.size >= 250) shape.byCount.clear();
+    shape.byCount.set(rowCount, text);
   }
   return text;
 }
