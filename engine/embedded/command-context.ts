@@ -394,8 +394,10 @@ export class CommandContext {
           });
         }
       }
-      if (!isInsert && changed) {
-        // Every change bumps the version: a cached copy elsewhere is stale from now on.
+      // MySQL: every change bumps the version, so that another process's cached copy is stale from now on.
+      // SQLite has one writer, whose cache is never stale (the version is not read there): the row is
+      // written only when it changed itself.
+      if (!isInsert && (inst.rowDirty || (changed && this.sql.dialect === 'mysql'))) {
         const r = inst.row;
         r.lockVersion++;
         this.statements.push({
