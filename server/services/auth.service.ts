@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { Clock } from '../../common/clock.ts';
@@ -23,7 +23,7 @@ export interface Principal {
 /** How long a session lasts (ms). */
 const SESSION_TTL = 12 * 3600_000;
 
-const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+const hashToken = (token: string): string => hash('sha256', token, 'hex');
 
 /**
  * How long a session's principal is reused without reading the database again (ms). Every request
