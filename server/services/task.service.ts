@@ -15,6 +15,7 @@ import { type StageInput, StageInputSchema, recordStage, stageOfAction } from '.
 import { validateFormData } from './form-validation.service.ts';
 import { NO_DUE } from '../exporters/task-projection.exporter.ts';
 import type { InboxItem } from '../schemas/views.ts';
+import { minorCategoryOptions } from './category-cache.ts';
 
 export type { InboxItem };
 
@@ -307,13 +308,8 @@ async function formOptions(deps: TaskServiceDeps, task: UserTask, variables: Var
     value: u.get('id') as number,
   });
   switch (task.elementId) {
-    case 'register': {
-      const categories = await directSql(deps.sequelize).all<{ code: string; name: string }>(
-        "SELECT code, name FROM category WHERE level = 'minor' AND active = ? ORDER BY code",
-        [true],
-      );
-      return { categoryOptions: categories.map((c) => ({ label: `${c.code} ${c.name}`, value: c.code })) };
-    }
+    case 'register':
+      return { categoryOptions: [...(await minorCategoryOptions(deps.sequelize))] };
     case 'dispatch-city': {
       const units = await deps.models.OrgUnit.findAll({
         where: {
