@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
-import { UnauthorizedError } from '../../common/errors.ts';
+import { InvalidArgumentError, UnauthorizedError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import { type Principal, authenticate } from '../services/auth.service.ts';
 import { tokenOf } from './auth.middleware.ts';
@@ -201,6 +201,12 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
       resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8')),
     );
     req.once('error', reject);
+    // A client gone before the end: settle (after 'end' this is a no-op).
+    req.once('close', () =>
+      reject(
+        new InvalidArgumentError('REQUEST_ABORTED', 'The client closed the request before its body ended'),
+      ),
+    );
   });
   try {
     return JSON.parse(text) as unknown;
