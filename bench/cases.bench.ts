@@ -26,6 +26,7 @@ import { loadConfig } from '../server/config.ts';
 import { cleanupAll, freshDatabase, rawCommitRate } from './cases/database.ts';
 import { runEndToEnd } from './cases/e2e.ts';
 import { cpuReference } from './cases/cpu-reference.ts';
+import { loopbackReference } from './cases/loopback-reference.ts';
 import { runScale } from './cases/scale.ts';
 import { startSystem } from './cases/system.ts';
 
@@ -65,6 +66,9 @@ async function main(): Promise<void> {
   console.log(
     `CPU reference ${cpuReference()} (a fixed JSON and SHA-256 workload on this thread, best of 3: the machine's speed now; lower is faster)`,
   );
+  console.log(
+    `loopback reference ${await loopbackReference()} per HTTP round trip (2 000 in a row, both ends on this thread, best of 3: the system calls' speed now; lower is faster)`,
+  );
   const withQueryIndexes = !args['without-query-indexes'];
 
   if (!args['skip-e2e']) {
@@ -91,7 +95,9 @@ async function main(): Promise<void> {
         concurrency,
         warmup: count('warmup', args.warmup),
       });
-      console.log(`  CPU reference after the run ${cpuReference()}`);
+      console.log(
+        `  CPU reference after the run ${cpuReference()}, loopback reference ${await loopbackReference()}`,
+      );
     } finally {
       await sys.close();
       await db.cleanup();
