@@ -309,7 +309,7 @@ async function formOptions(deps: TaskServiceDeps, task: UserTask, variables: Var
   });
   switch (task.elementId) {
     case 'register':
-      return { categoryOptions: [...(await minorCategoryOptions(deps.sequelize))] };
+      return { categoryOptions: await minorCategoryOptions(deps.sequelize) };
     case 'dispatch-city': {
       const units = await deps.models.OrgUnit.findAll({
         where: {
