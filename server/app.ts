@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
+import { maskingReplacer } from '../common/mask.ts';
 import { ApiRouter } from './http/api-router.ts';
 import { compress } from './http/compress.ts';
 import type { HttpDeps } from './http/deps.ts';
@@ -44,6 +45,8 @@ export function createApp(deps: HttpDeps, options: AppOptions = {}): Express {
   };
   app.locals.apiRoutes = api.list();
   app.disable('x-powered-by');
+  // Phone numbers in free text go out masked from every JSON answer, as the API router masks its own.
+  app.set('json replacer', maskingReplacer);
   app.use(requestLog(deps.log));
   // Before every route, so that API JSON and the web app's assets alike go out gzipped when asked.
   app.use(compress());

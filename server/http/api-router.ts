@@ -3,6 +3,7 @@ import { parse as parseQuery } from 'node:querystring';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import { InvalidArgumentError, UnauthorizedError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
+import { maskTextIn } from '../../common/mask.ts';
 import { type Principal, authenticate } from '../services/auth.service.ts';
 import { tokenOf } from './auth.middleware.ts';
 import type { HttpDeps } from './deps.ts';
@@ -215,7 +216,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-/** Writes a JSON answer, compressed from 1 KiB when the client accepts Brotli or gzip. */
+/** Writes a JSON answer with phone numbers in its text masked, compressed from 1 KiB when the client accepts Brotli or gzip. */
 function send(
   req: IncomingMessage,
   res: ServerResponse,
@@ -230,6 +231,9 @@ function send(
     return;
   }
   let body: string | Buffer = JSON.stringify(value);
+  // Phone numbers in free text (a description, a note) go out masked, as the phone fields do.
+  const masked = maskTextIn(value, body);
+  if (masked !== value) body = JSON.stringify(masked);
   const headers: Record<string, string | number> = { ...extra, 'Content-Type': type };
   if (body.length >= COMPRESS_FROM) {
     headers.Vary = 'Accept-Encoding';

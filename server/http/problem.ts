@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { TransientError, UserError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
+import { maskingReplacer } from '../../common/mask.ts';
 
 /** RFC 9457 problem details, as every error response of the API carries them. */
 export interface Problem {
@@ -84,7 +85,10 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const problem = toProblem(err);
     logProblem(log, err, problem, req.method, req.path);
-    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+    res
+      .status(problem.status)
+      .type('application/problem+json')
+      .send(JSON.stringify(problem, maskingReplacer));
   };
 }
 

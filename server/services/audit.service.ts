@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import type { Sequelize } from 'sequelize';
-import { maskPersonalData, maskString } from '../../common/mask.ts';
+import { MAY_HOLD_PHONE_NUMBER, maskPersonalData, maskString } from '../../common/mask.ts';
 import { sequelizeSql } from '../../db/sequelize-sql.ts';
 
 /** The SQL an audit append runs on: the caller's transaction (an engine exporter's, or a service's). */
@@ -46,11 +46,10 @@ export function maskedCanonicalJson(value: unknown): string {
 }
 
 /**
- * JSON text that may hold personal data: a phone-like key, an 11-digit run shaped like a mobile number (not
- * inside a longer run of digits: engine keys are 16), or a `\u` escape (a control character just before a
- * number would leave a digit in front of it in the text). Every string `maskString` would change matches.
+ * JSON text that may hold personal data: a phone-like key, or text in which `maskText` would find a phone
+ * number (`MAY_HOLD_PHONE_NUMBER`). Every string `maskString` would change matches.
  */
-const MAYBE_PERSONAL = /phone|mobile|tel|\\u|(?<![0-9])1[3-9]\d{9}(?![0-9])/i;
+const MAYBE_PERSONAL = new RegExp(`phone|mobile|tel|${MAY_HOLD_PHONE_NUMBER.source}`, 'i');
 
 /**
  * A record's payload as stored: JSON with personal data masked as `maskPersonalData` masks it. The hash

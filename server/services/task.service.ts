@@ -1,5 +1,6 @@
 import { Op, type Sequelize } from 'sequelize';
 import type { Clock } from '../../common/clock.ts';
+import { maskText } from '../../common/mask.ts';
 import {
   ConflictError,
   ForbiddenError,
@@ -398,6 +399,7 @@ export async function completeTask(
   action: string,
   variables: Variables,
 ): Promise<void> {
+  variables = await withNumbersKept(deps, userTaskKey, variables);
   const data: Variables = { ...variables, lastAction: action };
   await asTheUser(userTaskKey, () =>
     deps.engine.completeUserTask({
@@ -409,6 +411,33 @@ export async function completeTask(
       within: stageEntered(deps, action),
     }),
   );
+}
+
+/**
+ * The API masks phone numbers in the text it answers with, the form's prefilled notes among them. A note
+ * sent back as the form showed it (`已联系138****5678`) keeps the text it masks, instead of overwriting the
+ * case's note with its masked copy; a note the user changed is taken as sent.
+ */
+async function withNumbersKept(
+  deps: TaskServiceDeps,
+  userTaskKey: string,
+  variables: Variables,
+): Promise<Variables> {
+  const shown = Object.entries(variables).filter(([, v]) => typeof v === 'string' && v.includes('****'));
+  if (shown.length === 0) return variables;
+  const task = await asTheUser(userTaskKey, () => deps.engine.getUserTask(userTaskKey));
+  const current = new Map(
+    (await deps.engine.getVariables(task.processInstanceKey))
+      .filter((v) => v.scopeKey === task.processInstanceKey)
+      .map((v) => [v.name, v.value]),
+  );
+  const kept: Variables = { ...variables };
+  for (const [name, value] of shown) {
+    const original = current.get(name);
+    if (typeof original === 'string' && original !== value && maskText(original) === value)
+      kept[name] = original;
+  }
+  return kept;
 }
 
 /** Whether the user may complete the task with this action and these form values; throws why not. */

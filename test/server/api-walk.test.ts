@@ -2,55 +2,17 @@ import test from 'ava';
 import { QueryTypes } from 'sequelize';
 import { IntakeSchema } from '../../server/schemas/case.schema.ts';
 import { createCase } from '../../server/services/case.service.ts';
-import { type CaseWorld, createCaseWorld } from '../helpers/case-world.ts';
+import { createCaseWorld } from '../helpers/case-world.ts';
 import { api } from '../helpers/http.ts';
+import { dispatchToStation, firstGrid, partiesOf, work } from '../helpers/walk.ts';
 
 // One case from the hotline to closed, entirely over HTTP as the README's curl session does it: every user
 // signs in, finds the task in their inbox, claims it and completes it with its form.
 
-interface InboxItem {
-  userTaskKey: string;
-  elementId: string;
-  caseId: number;
-  actions: string[];
-}
-
-/** Finds the case's task in the user's inbox, claims it, completes it. */
-async function work(
-  w: CaseWorld,
-  username: string,
-  caseId: number,
-  elementId: string,
-  action: string,
-  variables: Record<string, unknown>,
-): Promise<void> {
-  await w.settle();
-  const h = await w.signIn(username);
-  const inbox = await api<{ items: InboxItem[] }>(w, h, 'GET', '/api/tasks?pageSize=200');
-  const item = inbox.body.items.find((i) => i.caseId === caseId && i.elementId === elementId);
-  if (!item)
-    throw new Error(
-      `${username} has no ${elementId} task for case ${caseId}: ${JSON.stringify(inbox.body.items.map((i) => i.elementId))}`,
-    );
-  const detail = await api<{ form: { id: string } | null }>(w, h, 'GET', `/api/tasks/${item.userTaskKey}`);
-  if (detail.status !== 200 || detail.body.form?.id !== elementId)
-    throw new Error(`task detail: ${detail.status}`);
-  const claim = await api(w, h, 'POST', `/api/tasks/${item.userTaskKey}/claim`);
-  if (claim.status !== 204) throw new Error(`claim: ${claim.status} ${JSON.stringify(claim.body)}`);
-  const done = await api(w, h, 'POST', `/api/tasks/${item.userTaskKey}/complete`, { action, variables });
-  if (done.status !== 204)
-    throw new Error(`complete ${elementId}: ${done.status} ${JSON.stringify(done.body)}`);
-  await w.settle();
-}
-
 test('a hotline case walks from intake to closed over the HTTP API', async (t) => {
   const w = await createCaseWorld();
   t.teardown(() => w.close());
-  const grid = (await w.models.Grid.findAll({ limit: 1, order: [['id', 'ASC']] }))[0];
-  const ring = (JSON.parse(grid.get('geometry') as string) as { coordinates: number[][][][] })
-    .coordinates[0][0];
-  const lng = ring.slice(0, -1).reduce((s, p) => s + p[0], 0) / (ring.length - 1);
-  const lat = ring.slice(0, -1).reduce((s, p) => s + p[1], 0) / (ring.length - 1);
+  const { gridId, lng, lat } = await firstGrid(w);
 
   const dispatcher = await w.signIn('city.dispatcher');
   const filed = await api<{
@@ -90,29 +52,11 @@ test('a hotline case walks from intake to closed over the HTTP API', async (t) =
   const c = (
     await api<{ case: { townId: number; villageId: number } }>(w, dispatcher, 'GET', `/api/cases/${id}`)
   ).body.case;
-  const slugs = await w.db.sequelize.query<{ username: string; org_unit_id: number }>(
-    'SELECT u.username, u.org_unit_id FROM app_user u JOIN user_role r ON r.user_id = u.id WHERE (u.org_unit_id = ? AND r.role = ?) OR (u.org_unit_id = ? AND r.role = ?)',
-    { replacements: [c.townId, 'dispatcher', c.villageId, 'handler'], type: QueryTypes.SELECT },
-  );
-  const townDispatcher = slugs.find((s) => s.org_unit_id === c.townId)!.username;
-  const stationHandler = slugs.find((s) => s.org_unit_id === c.villageId)!.username;
-  const [gridWorker] = await w.db.sequelize.query<{ username: string }>(
-    'SELECT u.username FROM app_user u JOIN user_grid g ON g.user_id = u.id WHERE g.grid_id = ?',
-    { replacements: [grid.get('id')], type: QueryTypes.SELECT },
-  );
+  const { townDispatcher, stationHandler, gridWorker } = await partiesOf(w, c, gridId);
 
-  await work(w, 'city.dispatcher', id, 'register', 'register', {
-    categoryCode: '06001',
-    urgency: 'normal',
-    majorEmergency: false,
-  });
-  await work(w, 'city.dispatcher', id, 'dispatch-city', 'dispatch', {
-    dispatchUnitKind: 'town',
-    dispatchUnitId: c.townId,
-  });
-  await work(w, townDispatcher, id, 'dispatch-town', 'dispatch', { handlerUnitId: c.villageId });
+  await dispatchToStation(w, id, c, townDispatcher);
   await work(w, stationHandler, id, 'handle', 'complete', { handleResult: '已清运' });
-  await work(w, gridWorker.username, id, 'verify', 'pass', {
+  await work(w, gridWorker, id, 'verify', 'pass', {
     verifyResult: 'pass',
     verifyNote: '现场已清理',
   });
