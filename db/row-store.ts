@@ -18,8 +18,11 @@ interface Column {
  * Columns and types come from the model's definition, so the two ways of reading a row agree (tested).
  */
 export interface RowStore<A extends object> {
-  /** The row with this primary key, or null. */
-  get(id: number): Promise<A | null>;
+  /**
+   * The row with this primary key, or null. With `sql` (an engine command's `within`), read in that
+   * transaction: as the command's own writes left it, and from the connection that is writing anyway.
+   */
+  get(id: number, sql?: TxSql): Promise<A | null>;
   /**
    * Sets the given attributes (and `updatedAt` when the model has timestamps); returns the rows changed.
    * With `current` (the row as read), attributes that already hold their value are left out, and nothing is
@@ -41,6 +44,11 @@ export interface RowStore<A extends object> {
 /** Where a write can run instead: the SQL of an open transaction. */
 export interface WriteSql {
   run(sql: string, params?: readonly unknown[]): Promise<unknown>;
+}
+
+/** The SQL of an open transaction, reads and writes: what an engine command's `within` is given. */
+export interface TxSql extends WriteSql {
+  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
 }
 
 const stores = new WeakMap<ModelStatic<Model>, RowStore<object>>();
@@ -111,8 +119,8 @@ export function rowStore<A extends object>(sequelize: Sequelize, model: ModelSta
     return out as A;
   };
   return {
-    async get(id) {
-      const rows = await sql.all<Record<string, unknown>>(select, [id]);
+    async get(id, tx) {
+      const rows = await (tx ?? sql).all<Record<string, unknown>>(select, [id]);
       return rows.length === 0 ? null : fromRow(rows[0]);
     },
     async find(where) {

@@ -2,7 +2,7 @@ import { QueryTypes, type Sequelize } from 'sequelize';
 import { NotFoundError } from '../../common/errors.ts';
 import type { CaseAttributes } from '../../db/models/case.model.ts';
 import type { Models } from '../../db/models/index.ts';
-import { type WriteSql, rowsOf } from '../../db/row-store.ts';
+import { type TxSql, rowsOf } from '../../db/row-store.ts';
 import { categoryById } from './category-cache.ts';
 
 /** The counters the process carried. */
@@ -46,10 +46,10 @@ export async function assessCase(
   models: Models,
   input: AssessmentInput,
   now: number,
-  sql?: WriteSql,
+  sql?: TxSql,
 ): Promise<AssessmentFacts> {
   const cases = rowsOf<CaseAttributes>(models.Case);
-  const c = await cases.get(input.caseId);
+  const c = await cases.get(input.caseId, sql);
   if (!c) throw new NotFoundError('CASE_NOT_FOUND', `No case with id ${input.caseId}`);
   const category = c.categoryId ? await categoryById(models, c.categoryId) : null;
   const dispatchLimit = Number(category?.limitDispatchMin ?? 30) * 60_000;

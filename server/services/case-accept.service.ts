@@ -2,7 +2,7 @@ import type { Sequelize } from 'sequelize';
 import { NotFoundError } from '../../common/errors.ts';
 import type { CaseAttributes } from '../../db/models/case.model.ts';
 import type { Models } from '../../db/models/index.ts';
-import { type WriteSql, rowsOf } from '../../db/row-store.ts';
+import { type TxSql, rowsOf } from '../../db/row-store.ts';
 import { findDuplicate } from './duplicate.service.ts';
 import { locatePoint } from './locate.service.ts';
 import { updateCase } from './scope.service.ts';
@@ -29,10 +29,10 @@ export async function acceptCase(
   models: Models,
   caseId: number,
   options: { duplicateRadiusM: number; duplicateWindowHours: number },
-  sql?: WriteSql,
+  sql?: TxSql,
 ): Promise<Acceptance> {
   const cases = rowsOf<CaseAttributes>(models.Case);
-  const c = await cases.get(caseId);
+  const c = await cases.get(caseId, sql);
   if (!c) throw new NotFoundError('CASE_NOT_FOUND', `No case with id ${caseId}`);
   let { gridId, villageId, townId } = c;
   if (gridId == null && c.lng != null && c.lat != null) {
@@ -62,10 +62,10 @@ export async function mergeCase(
   caseId: number,
   intoCaseId: number,
   now: number,
-  sql?: WriteSql,
+  sql?: TxSql,
 ): Promise<void> {
   const cases = rowsOf<CaseAttributes>(models.Case);
-  const c = await cases.get(caseId);
+  const c = await cases.get(caseId, sql);
   if (!c) throw new NotFoundError('CASE_NOT_FOUND', `No case with id ${caseId}`);
   await updateCase(
     models,

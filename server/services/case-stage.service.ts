@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InvalidArgumentError, NotFoundError, UnexpectedError } from '../../common/errors.ts';
 import type { Models } from '../../db/models/index.ts';
-import { type WriteSql, rowsOf } from '../../db/row-store.ts';
+import { type TxSql, rowsOf } from '../../db/row-store.ts';
 import type { CaseAttributes } from '../../db/models/case.model.ts';
 import { updateCase } from './scope.service.ts';
 import { addWorkingMinutes, warningAt, workingMinutesBetween } from './deadline.ts';
@@ -86,13 +86,13 @@ export async function recordStage(
   input: StageInput,
   now: number,
   settings: { bounceLimit: number },
-  sql?: WriteSql,
+  sql?: TxSql,
 ): Promise<Record<string, unknown>> {
   if (!STAGES.includes(stage)) {
     throw new InvalidArgumentError('UNKNOWN_STAGE', `case-stage got an unknown stage "${String(stage)}"`);
   }
   const cases = rowsOf<CaseAttributes>(models.Case);
-  const c = await cases.get(input.caseId);
+  const c = await cases.get(input.caseId, sql);
   if (!c) throw new NotFoundError('CASE_NOT_FOUND', `No case with id ${input.caseId}`);
   const category = c.categoryId ? ((await categoryById(models, c.categoryId)) ?? undefined) : undefined;
   const limits = {

@@ -6,6 +6,7 @@ import { dialectOf } from '../../db/connection.ts';
 import { rowsOf } from '../../db/row-store.ts';
 import { TransactionRunner } from '../../engine/embedded/transactions.ts';
 import { seedDemo } from '../../db/seed/demo-seed.ts';
+import { recordStage } from '../../server/services/case-stage.service.ts';
 import { openTestDatabase } from '../helpers/database.ts';
 
 const HASH = '$argon2id$v=19$m=65536,t=3,p=4$cHJlY29tcHV0ZWQ$cHJlY29tcHV0ZWQtZm9yLXRlc3Rz';
@@ -133,4 +134,34 @@ test('an insert in a transaction writes the row Sequelize reads back, with the d
     );
   t.regex(`${refused?.code} ${refused?.message}`, /UNIQUE|Duplicate/i);
   t.is(await models.Case.count({ where: { caseNo: 'RS-2' } }), 1);
+});
+
+test('a row read in a transaction is the row as that transaction left it; outside, the committed row', async (t) => {
+  const { db, models, id } = await world();
+  t.teardown(() => db.close());
+  const runner = new TransactionRunner(db.sequelize, dialectOf(db.sequelize));
+  const cases = rowsOf<CaseAttributes>(models.Case);
+  const seen = await runner.run(async ({ sql }) => {
+    await cases.update(id, { status: 'registered', registeredAt: 1_790_000_100_000 }, undefined, sql);
+    return { inside: await cases.get(id, sql), outside: await cases.get(id) };
+  });
+  t.is(seen.inside!.status, 'registered');
+  t.is(seen.inside!.registeredAt, 1_790_000_100_000);
+  t.is(seen.outside!.status, 'new');
+  t.is((await cases.get(id))!.status, 'registered');
+});
+
+test('a stage recorded in a command reads the case as the command left it, and keeps what it set', async (t) => {
+  const { db, models, id } = await world();
+  t.teardown(() => db.close());
+  const runner = new TransactionRunner(db.sequelize, dialectOf(db.sequelize));
+  const cases = rowsOf<CaseAttributes>(models.Case);
+  const registeredAt = 1_790_000_100_000;
+  await runner.run(async ({ sql }) => {
+    await cases.update(id, { registeredAt }, undefined, sql);
+    await recordStage(models, 'registered', { caseId: id }, 1_790_000_200_000, { bounceLimit: 2 }, sql);
+  });
+  const after = (await cases.get(id))!;
+  t.is(after.status, 'registered');
+  t.is(after.registeredAt, registeredAt, 'the registration time the command wrote first stands');
 });
