@@ -11,9 +11,11 @@ export function maskPhone(phone: string | null | undefined): string | null {
 
 const PHONE_KEYS = /phone|mobile|tel/i;
 
-// Not inside a longer run of letters or digits, nor after a decimal point: a sha256, a key or a fraction is
-// not a phone number.
-/** A mobile number in text, with +86 / 0086 / 86 in front or not, its groups run together or split 3-4-4. */
+/**
+ * A mobile number in text, with +86 / 0086 / 86 in front or not, its groups run together or split 3-4-4.
+ * Neither pattern matches inside a longer run of letters or digits, nor after a decimal point: a sha256, a
+ * key or a fraction is not a phone number.
+ */
 const MOBILE_IN_TEXT =
   /(?<![0-9A-Za-z.])((?:\+|00)?86[- ]?)?(1[3-9]\d)([- ]?)\d{4}([- ]?)(\d{4})(?![0-9A-Za-z])/g;
 /** A landline number in text: a 3- or 4-digit area code from 0 (in brackets or not), then 7 or 8 digits. */

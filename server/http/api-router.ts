@@ -216,7 +216,10 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-/** Writes a JSON answer with phone numbers in its text masked, compressed from 1 KiB when the client accepts Brotli or gzip. */
+/**
+ * Writes a JSON answer with the phone numbers in its text masked, compressed from 1 KiB when the client
+ * accepts Brotli or gzip.
+ */
 function send(
   req: IncomingMessage,
   res: ServerResponse,
