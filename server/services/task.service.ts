@@ -227,14 +227,19 @@ export async function taskDetail(
   let form: unknown = null;
   if (task.formKey && /^\d+$/.test(task.formKey))
     form = JSON.parse((await deps.engine.getForm(task.formKey)).schema);
-  const variables = Object.fromEntries(
+  const variables = await processVariables(deps, task);
+  const data: Variables = { ...variables, ...(await formOptions(deps, task, variables)) };
+  delete data.lastAction;
+  return { task: { ...task, actions: TASK_ACTIONS[task.elementId] ?? ['complete'] }, form, data };
+}
+
+/** The task's process instance's own variables (not those of inner scopes), by name. */
+async function processVariables(deps: TaskServiceDeps, task: UserTask): Promise<Variables> {
+  return Object.fromEntries(
     (await deps.engine.getVariables(task.processInstanceKey))
       .filter((v) => v.scopeKey === task.processInstanceKey)
       .map((v) => [v.name, v.value]),
   );
-  const data: Variables = { ...variables, ...(await formOptions(deps, task, variables)) };
-  delete data.lastAction;
-  return { task: { ...task, actions: TASK_ACTIONS[task.elementId] ?? ['complete'] }, form, data };
 }
 
 async function visibleTask(deps: TaskServiceDeps, p: Principal, userTaskKey: string): Promise<UserTask> {
@@ -426,14 +431,10 @@ async function withNumbersKept(
   const shown = Object.entries(variables).filter(([, v]) => typeof v === 'string' && v.includes('****'));
   if (shown.length === 0) return variables;
   const task = await asTheUser(userTaskKey, () => deps.engine.getUserTask(userTaskKey));
-  const current = new Map(
-    (await deps.engine.getVariables(task.processInstanceKey))
-      .filter((v) => v.scopeKey === task.processInstanceKey)
-      .map((v) => [v.name, v.value]),
-  );
+  const current = await processVariables(deps, task);
   const kept: Variables = { ...variables };
   for (const [name, value] of shown) {
-    const original = current.get(name);
+    const original = current[name];
     if (typeof original === 'string' && original !== value && maskText(original) === value)
       kept[name] = original;
   }
@@ -472,14 +473,8 @@ async function mayComplete(
   // Last, so that a client cannot send choices of its own.
   let choices: Variables = {};
   if (form.hasDynamicChoices) {
-    const processVariables = CHOICES_FROM_VARIABLES.has(task.elementId)
-      ? Object.fromEntries(
-          (await deps.engine.getVariables(task.processInstanceKey))
-            .filter((v) => v.scopeKey === task.processInstanceKey)
-            .map((v) => [v.name, v.value]),
-        )
-      : {};
-    choices = await formOptions(deps, task, processVariables);
+    const current = CHOICES_FROM_VARIABLES.has(task.elementId) ? await processVariables(deps, task) : {};
+    choices = await formOptions(deps, task, current);
   }
   const problems = validateFormData(form.schema, { ...variables, lastAction: action, ...choices });
   if (problems.length > 0) {
