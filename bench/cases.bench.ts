@@ -15,7 +15,10 @@
  * --open-tasks N (50 000), --samples N per query (200), --budget S (seconds per query kind and way of
  * calling it, 10: a slower query gets fewer samples, at least 5), --no-history-tasks (skip the completed tasks of
  * historical cases), --without-query-indexes (drop migration 0006 to compare), --explain (print each
- * query's plan), --queries REGEX (only the query kinds whose name matches), --skip-e2e, --skip-scale.
+ * query's plan), --queries REGEX (only the query kinds whose name matches), --skip-e2e, --skip-scale,
+ * --cpu-profile FILE (a V8 CPU profile of the server's thread over Part 1's timed run; summarise it with
+ * `node --import=tsx bench/profile-summary.ts FILE`), --sql-timing (Part 1's SQLite statements on the
+ * server's thread, timed by their SQL text, per case).
  * Environment: DATABASE_URL (MySQL/MariaDB: the bench creates and drops its own databases on that server),
  * SQLITE_SYNCHRONOUS, DB_POOL_MAX, ENGINE_SCHEDULER_INTERVAL_MS, LOG_LEVEL (default warn here).
  */
@@ -45,6 +48,8 @@ const { values: args } = parseArgs({
     queries: { type: 'string', default: '' },
     'skip-e2e': { type: 'boolean', default: false },
     'skip-scale': { type: 'boolean', default: false },
+    'cpu-profile': { type: 'string', default: '' },
+    'sql-timing': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -94,6 +99,8 @@ async function main(): Promise<void> {
         cases,
         concurrency,
         warmup: count('warmup', args.warmup),
+        cpuProfile: args['cpu-profile'] || undefined,
+        sqlTiming: args['sql-timing'] && db.dialect === 'sqlite',
       });
       console.log(
         `  CPU reference after the run ${cpuReference()}, loopback reference ${await loopbackReference()}`,

@@ -4,6 +4,7 @@ import { QueryTypes, type Sequelize } from 'sequelize';
 import { type MultiPolygonCoordinates, pointInMultiPolygon } from '../../server/services/geo.ts';
 import { autoRoute } from '../../server/services/routing.service.ts';
 import type { Models } from '../../db/models/index.ts';
+import { SqlTiming, startProfiler } from './instruments.ts';
 import type { CasePlan, DriverReply, DriverRun } from './drivers.ts';
 import { Samples, ms, percentile, printTable, random } from './stats.ts';
 import type { RunningSystem } from './system.ts';
@@ -13,6 +14,10 @@ export interface E2eOptions {
   cases: number;
   concurrency: number;
   warmup: number;
+  /** Where to write a V8 CPU profile of this thread over the timed run (none when absent). */
+  cpuProfile?: string;
+  /** Time every SQLite statement of the timed run and print them (SQLite only). */
+  sqlTiming?: boolean;
 }
 
 interface GridPoint {
@@ -188,6 +193,7 @@ export async function runEndToEnd(
       `${new Set(plans.map((p) => p.categoryId)).size} auto-routed 小类, ${new Set(plans.map((p) => p.steps[2].user)).size} grids`,
   );
 
+  const sqlTiming = options.sqlTiming ? new SqlTiming() : undefined;
   const drivers = forkDrivers();
   let result: Extract<DriverReply, { ok: true }>;
   let cpu: NodeJS.CpuUsage;
@@ -204,6 +210,8 @@ export async function runEndToEnd(
       });
       await waitForEnd(sequelize, `${run}-W`, warm.length);
     }
+    const profiler = options.cpuProfile ? await startProfiler() : undefined;
+    sqlTiming?.start();
     const cpu0 = process.cpuUsage();
     elu0 = performance.eventLoopUtilization();
     result = await drivers.run({
@@ -214,6 +222,7 @@ export async function runEndToEnd(
     });
     cpu = process.cpuUsage(cpu0);
     elu = performance.eventLoopUtilization(elu0).utilization;
+    await profiler?.stopTo(options.cpuProfile!);
   } finally {
     drivers.close();
   }
@@ -264,5 +273,6 @@ export async function runEndToEnd(
     ];
   });
   printTable(['call', 'count', 'p50', 'p95', 'p99', 'max'], rows, '    ');
+  sqlTiming?.stopAndPrint(plans.length);
   return { closedPerSecond };
 }
