@@ -121,3 +121,20 @@ test('a request the router does not take goes on to Express: another method, an 
   t.like(await put.json(), { code: 'NO_ROUTE' });
   t.is((await fetch(`${base}/api/auth/me`, { headers: dispatcher })).status, 200);
 });
+
+test('a client that hangs up halfway through its body completes nothing, and the server goes on answering', async (t) => {
+  const body = JSON.stringify({ action: 'register', variables: { note: '半途断开' } });
+  await new Promise<void>((resolve) => {
+    const req = request(`${base}/api/tasks/${taskKey}/complete`, {
+      method: 'POST',
+      headers: { ...dispatcher, 'content-type': 'application/json', 'content-length': body.length + 100 },
+    });
+    req.on('error', () => resolve());
+    req.on('close', () => resolve());
+    req.write(body, () => setTimeout(() => req.destroy(), 50));
+  });
+
+  const task = await fetch(`${base}/api/tasks/${taskKey}`, { headers: dispatcher });
+  t.is(task.status, 200);
+  t.like(((await task.json()) as { task: unknown }).task, { state: 'CREATED', assignee: 'city.dispatcher' });
+});
