@@ -222,6 +222,7 @@ export async function runEndToEnd(
     });
     cpu = process.cpuUsage(cpu0);
     elu = performance.eventLoopUtilization(elu0).utilization;
+    sqlTiming?.stop();
     await profiler?.stopTo(options.cpuProfile!);
   } finally {
     drivers.close();
@@ -273,6 +274,6 @@ export async function runEndToEnd(
     ];
   });
   printTable(['call', 'count', 'p50', 'p95', 'p99', 'max'], rows, '    ');
-  sqlTiming?.stopAndPrint(plans.length);
+  sqlTiming?.print(plans.length);
   return { closedPerSecond };
 }

@@ -33,7 +33,7 @@ interface StatementTime {
 /**
  * Every SQLite statement's time on the thread, by its SQL text (`--sql-timing`, SQLite only): better-sqlite3's
  * `run`/`all`/`get`/`iterate` and `exec` are wrapped for the life of the process, and count between `start`
- * and `stopAndPrint`. The wrapper adds about a microsecond to each statement.
+ * and `stop`. The wrapper adds about a microsecond to each statement.
  */
 export class SqlTiming {
   private readonly times = new Map<string, StatementTime>();
@@ -73,9 +73,12 @@ export class SqlTiming {
     this.on = true;
   }
 
-  /** Prints statements and their time per case, and the `top` statements by time. */
-  stopAndPrint(cases: number, top = 25): void {
+  stop(): void {
     this.on = false;
+  }
+
+  /** Prints the statements between `start` and `stop` and their time per case, and the `top` by time. */
+  print(cases: number, top = 25): void {
     const rows = [...this.times].sort((a, b) => b[1].us - a[1].us);
     const count = rows.reduce((n, [, t]) => n + t.count, 0);
     const us = rows.reduce((n, [, t]) => n + t.us, 0);
