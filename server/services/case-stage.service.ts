@@ -55,16 +55,15 @@ export const STAGE_HEADER_PREFIX = 'stage.';
 export const stageHeader = (action: string): string => `${STAGE_HEADER_PREFIX}${action}`;
 
 /**
- * The stage a user task's action enters, from the task's headers (ADR 0005), or undefined when the action
- * enters none; a header naming an unknown stage is a defect of the diagram, refused before anything is written.
+ * The stage an action enters, from the task's headers (ADR 0005): a user task's action, or the outcome of a
+ * job that decides (`case-route`: the kind of unit routed to). Undefined when the action enters none; a header
+ * naming an unknown stage is a defect of the diagram, refused before anything is written.
  */
 export function stageOfAction(headers: Record<string, string>, action: string): Stage | undefined {
   const stage = headers[stageHeader(action)];
   if (stage === undefined) return undefined;
   if (!STAGES.includes(stage as Stage)) {
-    throw new UnexpectedError(
-      `the user task's header ${stageHeader(action)} names an unknown stage "${stage}"`,
-    );
+    throw new UnexpectedError(`the task's header ${stageHeader(action)} names an unknown stage "${stage}"`);
   }
   return stage as Stage;
 }

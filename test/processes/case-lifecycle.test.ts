@@ -199,6 +199,27 @@ async function stage(run: Run, expected: string, extra: Variables = {}): Promise
   run.stages.push(expected);
 }
 
+/**
+ * Completes the case-route job as its worker would: a certain route to a unit of a kind whose
+ * `stage.<kind>` header names a stage enters that stage with the completion (ADR 0005, amended).
+ */
+async function route(run: Run, variables: Variables): Promise<void> {
+  if (run.entered) throw new Error(`stage ${run.entered.stage} entered by ${run.entered.by} was not checked`);
+  const [routeJob] = await activate(run, 'case-route');
+  if (!routeJob) throw new Error(`no case-route job; open user tasks: ${(await openTasks(run)).join(', ')}`);
+  const kind = variables.autoRouteUnitId == null ? undefined : String(variables.dispatchUnitKind);
+  const entered = kind ? routeJob.customHeaders[`stage.${kind}`] : undefined;
+  await run.te.engine.completeJob({
+    jobKey: routeJob.key,
+    variables,
+    within: entered ? async () => stageVariables(run, entered) : undefined,
+  });
+  if (entered) {
+    run.entered = { stage: entered, by: `case-route(${kind})` };
+    run.stages.push(entered);
+  }
+}
+
 /** The open user tasks of the case, by element id. */
 async function openTasks(run: Run): Promise<string[]> {
   const { items } = await run.te.engine.searchUserTasks({
@@ -319,7 +340,7 @@ test('straight through: register, dispatch to a town, town dispatch, handle, ver
     t.deepEqual(register.candidateGroups, [`unit:${CITY}:dispatcher`]);
     t.truthy(register.formKey, 'register has its linked form');
     await stage(run, 'registered');
-    await job(run, 'case-route', { autoRouteUnitId: null });
+    await route(run, { autoRouteUnitId: null });
     const dispatchCity = await task(run, 'dispatch-city', 'dispatch', {
       dispatchUnitId: TOWN,
       dispatchUnitKind: 'town',
@@ -371,7 +392,7 @@ test('auto-routed to a department: no dispatch-city task, the department handles
       majorEmergency: false,
     });
     await stage(run, 'registered');
-    await job(run, 'case-route', {
+    await route(run, {
       autoRouteUnitId: DEPT,
       dispatchUnitId: DEPT,
       dispatchUnitKind: 'department',
@@ -392,7 +413,7 @@ test('a department chosen in dispatch-city handles the case itself, whatever han
   await withCase(t, { callbackRequired: false }, async (run) => {
     await registerCase(run);
     // the rule engine had a guess, but was not certain
-    await job(run, 'case-route', { autoRouteUnitId: null, handlerUnitId: DEPT });
+    await route(run, { autoRouteUnitId: null, handlerUnitId: DEPT });
     await task(run, 'dispatch-city', 'dispatch', { dispatchUnitId: DEPT_2, dispatchUnitKind: 'department' });
     await stage(run, 'handling');
     const [handle] = await tasksAt(run, 'handle');
@@ -407,7 +428,7 @@ test('a department chosen in dispatch-city handles the case itself, whatever han
 test('returned twice, then the centre decides (bounceLimit 2): back to dispatch-town, then decide-return', async (t) => {
   await withCase(t, {}, async (run) => {
     await registerCase(run);
-    await job(run, 'case-route', { autoRouteUnitId: null });
+    await route(run, { autoRouteUnitId: null });
     await dispatchToTown(run);
     await townDispatch(run, VILLAGE);
     await task(run, 'handle', 'return', { returnReason: '不属本村职责' });
@@ -459,7 +480,7 @@ test('a return goes back to whoever dispatched: dispatch-city for a department o
   await withCase(t, { callbackRequired: false }, async (run) => {
     run.bounceLimit = 3;
     await registerCase(run);
-    await job(run, 'case-route', { autoRouteUnitId: null });
+    await route(run, { autoRouteUnitId: null });
     // the city sends it to a department, which returns it
     await task(run, 'dispatch-city', 'dispatch', { dispatchUnitId: DEPT, dispatchUnitKind: 'department' });
     await stage(run, 'handling');
@@ -521,7 +542,7 @@ test('a town return at the bounce limit goes to decide-return', async (t) => {
   await withCase(t, { callbackRequired: false }, async (run) => {
     run.bounceLimit = 1;
     await registerCase(run);
-    await job(run, 'case-route', { autoRouteUnitId: TOWN, dispatchUnitId: TOWN, dispatchUnitKind: 'town' });
+    await route(run, { autoRouteUnitId: TOWN, dispatchUnitId: TOWN, dispatchUnitKind: 'town' });
     await stage(run, 'dispatched');
     await task(run, 'dispatch-town', 'return', { returnReason: '不在本镇辖区' });
     await stage(run, 'returned');
@@ -545,7 +566,7 @@ test('a town return at the bounce limit goes to decide-return', async (t) => {
 test('extension approved: the supervisor approves, the limit moves, the handling timers follow the new limit', async (t) => {
   await withCase(t, {}, async (run) => {
     await registerCase(run);
-    await job(run, 'case-route', { autoRouteUnitId: null });
+    await route(run, { autoRouteUnitId: null });
     await dispatchToTown(run);
     await townDispatch(run);
     await task(run, 'handle', 'extend', { extensionDays: 3, extensionReason: '需协调物业' });
@@ -587,7 +608,7 @@ test('extension approved: the supervisor approves, the limit moves, the handling
 test('extension rejected: back to handle without a stage change', async (t) => {
   await withCase(t, { callbackRequired: false }, async (run) => {
     await registerCase(run);
-    await job(run, 'case-route', { autoRouteUnitId: null });
+    await route(run, { autoRouteUnitId: null });
     await dispatchToTown(run);
     await townDispatch(run);
     await task(run, 'handle', 'extend', { extensionDays: 10, extensionReason: '人手不足' });
@@ -603,7 +624,7 @@ test('extension rejected: back to handle without a stage change', async (t) => {
 test('parked and resumed: case-stage(parked), resume-parked, case-stage(resumed), handle again', async (t) => {
   await withCase(t, {}, async (run) => {
     await registerCase(run);
-    await job(run, 'case-route', { autoRouteUnitId: null });
+    await route(run, { autoRouteUnitId: null });
     await dispatchToTown(run);
     await townDispatch(run);
     await task(run, 'handle', 'park', { parkCategory: 'budget', parkReason: '需列入明年预算' });
@@ -645,7 +666,7 @@ test('parked and resumed: case-stage(parked), resume-parked, case-stage(resumed)
 test('joint handling with three units: a joint-handle task per unit, then the lead unit reports back in handle', async (t) => {
   await withCase(t, {}, async (run) => {
     await registerCase(run);
-    await job(run, 'case-route', { autoRouteUnitId: null });
+    await route(run, { autoRouteUnitId: null });
     await dispatchToTown(run);
     await task(run, 'dispatch-town', 'joint', { jointUnitIds: [DEPT, VILLAGE, DEPT_2], leadUnitId: DEPT });
     await stage(run, 'handling');
@@ -685,7 +706,7 @@ test('joint handling with three units: a joint-handle task per unit, then the le
 test('joint handling: the lead unit named by the town reports back even when it is not listed first', async (t) => {
   await withCase(t, { callbackRequired: false }, async (run) => {
     await registerCase(run);
-    await job(run, 'case-route', { autoRouteUnitId: null });
+    await route(run, { autoRouteUnitId: null });
     await dispatchToTown(run);
     await task(run, 'dispatch-town', 'joint', { jointUnitIds: [VILLAGE, DEPT], leadUnitId: DEPT });
     await stage(run, 'handling');
@@ -701,7 +722,7 @@ test('joint handling: the lead unit named by the town reports back even when it 
 test('joint handling without a lead unit named: the first of jointUnitIds leads', async (t) => {
   await withCase(t, { callbackRequired: false }, async (run) => {
     await registerCase(run);
-    await job(run, 'case-route', { autoRouteUnitId: null });
+    await route(run, { autoRouteUnitId: null });
     await dispatchToTown(run);
     await task(run, 'dispatch-town', 'joint', { jointUnitIds: [DEPT_2, DEPT] });
     await stage(run, 'handling');
@@ -739,7 +760,7 @@ test('self-handled but rejected: the case goes to normal dispatch', async (t) =>
     await accept(run);
     await stage(run, 'registered');
     await task(run, 'review-self-handled', 'reject', { reviewNote: '未处置到位' });
-    await job(run, 'case-route', { autoRouteUnitId: null });
+    await route(run, { autoRouteUnitId: null });
     await dispatchToTown(run);
     await townDispatch(run);
     await finish(run, { callback: false });
@@ -760,7 +781,7 @@ test('self-handled but rejected: the case goes to normal dispatch', async (t) =>
 test('verification failed, then reworked: case-stage(rework), handle again, verified', async (t) => {
   await withCase(t, {}, async (run) => {
     await registerCase(run);
-    await job(run, 'case-route', { autoRouteUnitId: null });
+    await route(run, { autoRouteUnitId: null });
     await dispatchToTown(run);
     await townDispatch(run);
     await task(run, 'handle', 'complete', { handleResult: '已处理' });
@@ -799,7 +820,7 @@ test('verification failed, then reworked: case-stage(rework), handle again, veri
 test('unsatisfied call-back reopens once; a second unsatisfied call-back does not reopen', async (t) => {
   await withCase(t, {}, async (run) => {
     await registerCase(run);
-    await job(run, 'case-route', { autoRouteUnitId: null });
+    await route(run, { autoRouteUnitId: null });
     await dispatchToTown(run);
     await townDispatch(run);
     await task(run, 'handle', 'complete', { handleResult: '已处理' });
@@ -884,7 +905,7 @@ test('major emergency: the leaders are notified in parallel and the case still c
     t.is(leaders.elementId, 'notify-leaders');
     t.deepEqual(leaders.customHeaders, { template: 'emergency', audience: 'leaders' });
     // handling goes on while the notification is still being sent
-    await job(run, 'case-route', { autoRouteUnitId: null });
+    await route(run, { autoRouteUnitId: null });
     await dispatchToTown(run);
     await townDispatch(run);
     await finish(run);
@@ -908,7 +929,7 @@ test('major emergency: the leaders are notified in parallel and the case still c
 test('no leaders notification without a major emergency', async (t) => {
   await withCase(t, { callbackRequired: false }, async (run) => {
     await registerCase(run);
-    await job(run, 'case-route', { autoRouteUnitId: null });
+    await route(run, { autoRouteUnitId: null });
     t.deepEqual(await activate(run, 'case-notify'), []);
     await dispatchToTown(run);
     await townDispatch(run);
@@ -920,7 +941,7 @@ test('no leaders notification without a major emergency', async (t) => {
 test('handling overdue: a warning to the handlers at handleWarnAt, then overdue notice and supervise while handle stays open', async (t) => {
   await withCase(t, {}, async (run) => {
     await registerCase(run);
-    await job(run, 'case-route', { autoRouteUnitId: null });
+    await route(run, { autoRouteUnitId: null });
     await dispatchToTown(run);
     await townDispatch(run); // handleWarnAt +12 h, handleDueAt +24 h
 
@@ -975,7 +996,7 @@ test('overdue registration and dispatch notify the supervisors and leave the tas
       majorEmergency: false,
     });
     await stage(run, 'registered'); // stageDueAt +30 min
-    await job(run, 'case-route', { autoRouteUnitId: null });
+    await route(run, { autoRouteUnitId: null });
 
     await run.te.advance(31 * MINUTE);
     const [cityOverdue] = await activate(run, 'case-notify');
@@ -1001,7 +1022,7 @@ test('missing variables take the default flows: no duplicate, not self-handled, 
     await accept(run, {});
     await task(run, 'register', 'register', {});
     await stage(run, 'registered');
-    await job(run, 'case-route', {});
+    await route(run, {});
     await task(run, 'dispatch-city', 'dispatch', { dispatchUnitId: TOWN, dispatchUnitKind: 'town' });
     await stage(run, 'dispatched');
     await townDispatch(run);
@@ -1027,7 +1048,7 @@ test('missing variables take the default flows: no duplicate, not self-handled, 
 test('verification: without an action verifyResult decides; an action wins over a verifyResult left from an earlier round', async (t) => {
   await withCase(t, { callbackRequired: false }, async (run) => {
     await registerCase(run);
-    await job(run, 'case-route', { autoRouteUnitId: null });
+    await route(run, { autoRouteUnitId: null });
     await dispatchToTown(run);
     await townDispatch(run);
     await task(run, 'handle', 'complete', { handleResult: '已处理' });
@@ -1166,6 +1187,9 @@ test('every job type is one of the contract, with the headers the contract names
     );
     if (def.type === 'case-stage')
       t.true(CONTRACT_STAGES.includes(headers.stage), `${el.id} stage ${headers.stage}`);
+    // ADR 0005, amended: a certain route enters the next stage, named per kind of unit routed to.
+    if (def.type === 'case-route')
+      t.deepEqual(headers, { 'stage.department': 'handling', 'stage.town': 'dispatched' }, el.id);
     if (def.type === 'case-notify') {
       t.true(
         ['overdue', 'warning', 'emergency'].includes(headers.template),
@@ -1176,7 +1200,7 @@ test('every job type is one of the contract, with the headers the contract names
         `${el.id} audience`,
       );
     }
-    if (def.type !== 'case-stage' && def.type !== 'case-notify')
+    if (!['case-stage', 'case-notify', 'case-route'].includes(def.type))
       t.deepEqual(headers, {}, `${el.id} has no headers`);
   }
   t.deepEqual([...types].sort(), [...CONTRACT_JOB_TYPES].sort(), 'every worker of the contract has work');

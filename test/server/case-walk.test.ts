@@ -214,6 +214,19 @@ test('auto-routed: a power repair goes straight to the power company, without a 
     ['handle'],
   );
   t.deepEqual(open[0].candidateGroups, [`unit:${power}:handler`]);
+  // The route entered the handling stage itself (ADR 0005, amended): no 记录处置 job ran.
+  const routed = await caseRow(w, c.id);
+  t.like(routed, { status: 'handling', handlingUnitId: power, dispatchedAt: w.clock.now() });
+  const power22002 = await w.models.Category.findOne({ where: { code: '22002' } });
+  t.is(routed.handleDueAt! - routed.dispatchedAt!, (power22002!.get('limitHandleMin') as number) * MINUTE);
+  const jobs = await w.db.sequelize.query<{ elementId: string }>(
+    "SELECT element_id AS elementId FROM engine_history_event WHERE process_instance_key = ? AND intent = 'JOB_CREATED' ORDER BY position",
+    { replacements: [c.processInstanceKey], type: QueryTypes.SELECT },
+  );
+  t.deepEqual(
+    jobs.map((j) => j.elementId),
+    ['accept', 'route'],
+  );
   await w.completeTask(c.id, 'handle', 'complete', { handleResult: '已抢修恢复供电' });
   await verifyCloseCallback(w, c.id);
 

@@ -254,11 +254,17 @@ test('a stage header that names no known stage is refused at deploy and shown by
   t.teardown(() => w.close());
   const admin = await w.signIn('city.admin');
   const before = await allDefinitions(w, admin);
-  // given the case lifecycle with a typo in the stage 核查's pass enters, and the joint handling's 记录处置 without its stage
+  // given the case lifecycle with a typo in the stage 核查's pass enters, another in the stage a route to a
+  // department enters, and the joint handling's 记录处置 without its stage
   const typo = CASE_LIFECYCLE.replace(
     '<zeebe:header key="stage.pass" value="verified" />',
     '<zeebe:header key="stage.pass" value="verifed" />',
-  ).replace('<zeebe:header key="stage" value="handling" />', '<zeebe:header key="stage" value="" />');
+  )
+    .replace(
+      '<zeebe:header key="stage.department" value="handling" />',
+      '<zeebe:header key="stage.department" value="handled-over" />',
+    )
+    .replace('<zeebe:header key="stage" value="handling" />', '<zeebe:header key="stage" value="" />');
   t.not(typo, CASE_LIFECYCLE);
   const resources = [{ name: 'case-lifecycle.bpmn', content: typo }];
 
@@ -269,6 +275,7 @@ test('a stage header that names no known stage is refused at deploy and shown by
   t.is(lint.status, 200);
   const own = lint.body.findings.filter((f) => f.rule === 'gridflow/stage-header');
   t.deepEqual(own.map((f) => [f.resource, f.elementId, f.category]).sort(), [
+    ['case-lifecycle.bpmn', 'route', 'error'],
     ['case-lifecycle.bpmn', 'stage-handling-joint', 'error'],
     ['case-lifecycle.bpmn', 'verify', 'error'],
   ]);
@@ -278,6 +285,7 @@ test('a stage header that names no known stage is refused at deploy and shown by
   t.is(deploy.status, 422);
   t.is(deploy.body.code, 'DEPLOY_REJECTED');
   t.deepEqual(deploy.body.errors!.map((e) => e.field).sort(), [
+    'case-lifecycle.bpmn#route',
     'case-lifecycle.bpmn#stage-handling-joint',
     'case-lifecycle.bpmn#verify',
   ]);
