@@ -78,12 +78,26 @@ export function evaluateAttribute(raw: string, context: FeelContext, options?: F
  */
 export function evaluateFeel(expression: string, context: FeelContext, options?: FeelOptions): unknown {
   const compiled = compile(expression);
-  const { holder, variables } = compiled;
+  const { holder, variables, results } = compiled;
   // A missing variable is bound to null, not left undefined: feelin would fall back to a built-in of that name.
-  if (typeof context === 'function') for (const name of variables) holder[name] = context(name) ?? null;
-  else
-    for (const name of variables)
-      holder[name] = Object.hasOwn(context, name) ? (context[name] ?? null) : null;
+  let key: string | undefined = results ? '' : undefined;
+  for (const name of variables) {
+    const value =
+      typeof context === 'function'
+        ? (context(name) ?? null)
+        : Object.hasOwn(context, name)
+          ? (context[name] ?? null)
+          : null;
+    holder[name] = value;
+    if (key !== undefined) key = keyPart(key, value);
+  }
+  if (key !== undefined) {
+    const known = results!.get(key);
+    if (known !== undefined) {
+      for (const name of variables) holder[name] = null;
+      return Array.isArray(known) ? known.slice() : known;
+    }
+  }
   if (compiled.usesClock) bindClock(holder, options?.now);
   let result: unknown;
   try {
@@ -95,7 +109,43 @@ export function evaluateFeel(expression: string, context: FeelContext, options?:
     // feelin collects warnings (e.g. "variable not found") in the array of the compiling call: drop them.
     compiled.warnings.length = 0;
   }
-  return toJson(result, expression);
+  const json = toJson(result, expression);
+  if (key !== undefined && isRememberable(json)) {
+    if (results!.size >= RESULTS_PER_EXPRESSION) results!.clear();
+    results!.set(key, Array.isArray(json) ? json.slice() : json);
+  }
+  return json;
+}
+
+/**
+ * Results remembered per expression, by the values of the variables it reads. Without the clock FEEL is a
+ * pure function of those values, and the diagrams' expressions read the same few values over and over (an
+ * action name, a unit id): the gateways and candidate groups of a case cost 2–60 µs each in feelin, a
+ * remembered result a lookup. Only short primitive inputs make a key; only primitives and lists of them are
+ * remembered, and a list is handed out as a copy, so no caller can change what the next one gets.
+ */
+const RESULTS_PER_EXPRESSION = 500;
+const KEY_VALUE_MAX = 64;
+
+/** The key so far with one more variable's value, or undefined when that value makes no key. */
+function keyPart(key: string, value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return value.length <= KEY_VALUE_MAX ? `${key}s${value.length}:${value}` : undefined;
+    case 'number':
+      return `${key}d${value};`;
+    case 'boolean':
+      return `${key}${value ? 't' : 'f'}`;
+    default:
+      return value === null ? `${key}n` : undefined;
+  }
+}
+
+function isRememberable(value: unknown): boolean {
+  if (value === null) return true;
+  const type = typeof value;
+  if (type === 'string' || type === 'number' || type === 'boolean') return true;
+  return Array.isArray(value) && value.every((item) => item === null || typeof item !== 'object');
 }
 
 /** Parses (compiles) an expression without evaluating it, for deploy-time checks; null if ok, else the reason. */
@@ -304,6 +354,8 @@ interface Compiled {
   /** The variable names the expression reads: copied from the caller's context into `holder` per call. */
   variables: string[];
   usesClock: boolean;
+  /** Results by the variables' values (keyPart), when the expression is a function of them alone. */
+  results: Map<string, unknown> | null;
 }
 
 type CacheEntry = Compiled | FeelEvaluationError;
@@ -380,6 +432,7 @@ function build(expression: string): Compiled {
     holder,
     variables: [...found.variables],
     usesClock,
+    results: usesClock ? null : new Map(),
   };
 }
 
@@ -454,6 +507,8 @@ function rewrite(node: SyntaxNode, source: string, found: Found): string {
       return `${name}(${rewrite(left, source, found)}, ${rewrite(right, source, found)})`;
     }
   }
+  const fallback = lazyGetOrElse(node, source, found);
+  if (fallback !== null) return fallback;
   // A called name is a function: a built-in (renamed) or one the expression defines; never a JSON variable.
   let callee: SyntaxNode | null = null;
   let alias: string | undefined;
@@ -476,6 +531,22 @@ function rewrite(node: SyntaxNode, source: string, found: Found): string {
     position = child.to;
   }
   return text + source.slice(position, node.to);
+}
+
+/**
+ * `get or else(name, default)` as `if name = null then (default) else name`: the same value, but the default
+ * is evaluated only when it is needed. The diagrams' timers fall back on the clock this way
+ * (`get or else(stageDueAt, now() + duration("PT10M"))`), and date arithmetic is the costliest thing feelin
+ * does (20–180 µs); the variable is nearly always set. Other first arguments keep the helper.
+ */
+function lazyGetOrElse(node: SyntaxNode, source: string, found: Found): string | null {
+  if (node.name !== 'FunctionInvocation' || node.firstChild?.name !== 'VariableName') return null;
+  if (nameOf(node.firstChild, source) !== 'get or else') return null;
+  const parameters = children(node).find((c) => c.name === 'PositionalParameters');
+  const args = parameters ? children(parameters) : [];
+  if (args.length !== 2 || args[0].name !== 'VariableName') return null;
+  const value = rewrite(args[0], source, found);
+  return `(if ${value} = null then (${rewrite(args[1], source, found)}) else ${value})`;
 }
 
 // ---------------------------------------------------------------------------------------------------------

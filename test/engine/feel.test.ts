@@ -204,6 +204,47 @@ test('supplies get or else, also with named parameters', (t) => {
   t.is(evaluateFeel('get or else(value: x, default: "d")', {}), 'd');
 });
 
+test('get or else falls back on the clock only when the value is missing, and still follows the clock then', (t) => {
+  const expression = 'get or else(due, now() + duration("PT10M"))';
+  t.is(evaluateFeel(expression, { due: '2026-02-01T08:00:00.000Z' }, clock), '2026-02-01T08:00:00.000Z');
+  t.is(evaluateFeel(expression, {}, clock), '2026-01-31T10:10:00Z');
+  t.is(evaluateFeel(expression, {}, { now: new Date('2026-01-31T11:00:00Z') }), '2026-01-31T11:10:00Z');
+  t.is(evaluateFeel('get or else(x, get or else(y, 3))', { y: 2 }), 2);
+  t.is(evaluateFeel('get or else(x, null)', {}), null);
+});
+
+// remembered results ---------------------------------------------------------------------------------------
+
+test('the same expression with other values gives their result, values that print alike told apart', (t) => {
+  t.is(evaluateFeel('x + x', { x: 1 }), 2);
+  t.is(evaluateFeel('x + x', { x: '1' }), '11');
+  t.is(evaluateFeel('x + x', { x: 1 }), 2);
+  t.is(evaluateFeel('a + b', { a: 'ab', b: 'c' }), 'abc');
+  t.is(evaluateFeel('a + b', { a: 'a', b: 'bc' }), 'abc');
+  t.is(evaluateFeel('x = true', { x: true }), true);
+  t.is(evaluateFeel('x = true', { x: 'true' }), null);
+  t.is(evaluateFeel('x = true', {}), false);
+  t.is(evaluateFeel('x = null', { x: 'null' }), false);
+  t.is(evaluateFeel('x = null', { x: null }), true);
+});
+
+test("a list result is the caller's own: changing it does not change what the next evaluation gives", (t) => {
+  const first = evaluateFeel('["unit:" + string(id) + ":dispatcher"]', { id: 7 }) as string[];
+  first.push('changed');
+  first[0] = 'changed';
+  t.deepEqual(evaluateFeel('["unit:" + string(id) + ":dispatcher"]', { id: 7 }), ['unit:7:dispatcher']);
+});
+
+test('values too long or not primitive are evaluated each time, with their own result', (t) => {
+  const long = 'x'.repeat(100);
+  t.is(evaluateFeel('string length(s)', { s: long }), 100);
+  t.is(evaluateFeel('string length(s)', { s: long + 'y' }), 101);
+  t.is(evaluateFeel('count(items)', { items: [1, 2] }), 2);
+  t.is(evaluateFeel('count(items)', { items: [1, 2, 3] }), 3);
+  t.deepEqual(evaluateFeel('{a: x}', { x: 1 }), { a: 1 });
+  t.deepEqual(evaluateFeel('{a: x}', { x: 2 }), { a: 2 });
+});
+
 test('supplies is defined, false for a missing variable and for null', (t) => {
   t.false(evaluateFeel('is defined(x)', {}));
   t.false(evaluateFeel('is defined(x)', { x: null }));
