@@ -111,8 +111,7 @@ export function evaluateFeel(expression: string, context: FeelContext, options?:
   }
   const json = toJson(result, expression);
   if (key !== undefined && isRememberable(json)) {
-    if (results!.size >= RESULTS_PER_EXPRESSION) results!.clear();
-    results!.set(key, Array.isArray(json) ? json.slice() : json);
+    remember(results!, key, json);
   }
   return json;
 }
@@ -125,6 +124,22 @@ export function evaluateFeel(expression: string, context: FeelContext, options?:
  * remembered, and a list is handed out as a copy, so no caller can change what the next one gets.
  */
 const RESULTS_PER_EXPRESSION = 500;
+/** All expressions together: past this many results every expression starts afresh (bounded memory). */
+const RESULTS_IN_ALL = 50_000;
+let resultsInAll = 0;
+
+function remember(results: Map<string, unknown>, key: string, json: unknown): void {
+  if (resultsInAll >= RESULTS_IN_ALL) {
+    for (const entry of cache.values()) if (!(entry instanceof FeelEvaluationError)) entry.results?.clear();
+    resultsInAll = 0;
+  }
+  if (results.size >= RESULTS_PER_EXPRESSION) {
+    resultsInAll -= results.size;
+    results.clear();
+  }
+  results.set(key, Array.isArray(json) ? json.slice() : json);
+  resultsInAll++;
+}
 const KEY_VALUE_MAX = 64;
 
 /** The key so far with one more variable's value, or undefined when that value makes no key. */

@@ -235,6 +235,14 @@ test("a list result is the caller's own: changing it does not change what the ne
   t.deepEqual(evaluateFeel('["unit:" + string(id) + ":dispatcher"]', { id: 7 }), ['unit:7:dispatcher']);
 });
 
+test('past its bound an expression starts remembering afresh, and its results stay right', (t) => {
+  for (let round = 0; round < 2; round++) {
+    for (let x = 0; x < 1200; x++)
+      if (evaluateFeel('x * 2 + 1', { x }) !== x * 2 + 1) return t.fail(`x = ${x}`);
+  }
+  t.is(evaluateFeel('x * 2 + 1', { x: 3 }), 7);
+});
+
 test('values too long or not primitive are evaluated each time, with their own result', (t) => {
   const long = 'x'.repeat(100);
   t.is(evaluateFeel('string length(s)', { s: long }), 100);
