@@ -140,6 +140,8 @@ function remember(results: Map<string, unknown>, key: string, json: unknown): vo
   results.set(key, Array.isArray(json) ? json.slice() : json);
   resultsInAll++;
 }
+
+/** Longer strings (a description) make no key: they are seldom read twice with the same value. */
 const KEY_VALUE_MAX = 64;
 
 /** The key so far with one more variable's value, or undefined when that value makes no key. */

@@ -24,8 +24,9 @@ const extension = (element: Moddle, type: string): Moddle | undefined =>
 /**
  * What the Camunda lint cannot know about the case processes' own convention (docs/case-lifecycle.md,
  * ADR 0005): a `case-stage` task names a known stage in its `stage` header, and a user task's
- * `stage.<action>` header names one too, as does a `case-route` task's `stage.<kind of unit>`. A wrong name would otherwise surface only when a case reaches that
- * task (an incident, or a completion refused); here it refuses the deploy and shows in the editor's check.
+ * `stage.<action>` header names one too, as does a `case-route` task's `stage.<kind of unit>`. A wrong name
+ * would otherwise surface only when a case reaches that task (an incident, or a completion refused); here it
+ * refuses the deploy and shows in the editor's check.
  * XML that does not parse is left to the engine's lint, which names the line.
  */
 export async function stageHeaderFindings(resources: readonly DeployResource[]): Promise<LintFinding[]> {
