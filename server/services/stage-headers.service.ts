@@ -54,7 +54,8 @@ export async function stageHeaderFindings(resources: readonly DeployResource[]):
       for (const element of flowElements(process)) {
         const headers: { key?: string; value?: string }[] =
           extension(element, 'zeebe:TaskHeaders')?.values ?? [];
-        if (extension(element, 'zeebe:TaskDefinition')?.type === 'case-stage') {
+        const jobType: string | undefined = extension(element, 'zeebe:TaskDefinition')?.type;
+        if (jobType === 'case-stage') {
           const stage = headers.find((h) => h.key === 'stage')?.value;
           if (!isStage(stage)) {
             finding(
@@ -63,10 +64,7 @@ export async function stageHeaderFindings(resources: readonly DeployResource[]):
             );
           }
         }
-        const entersStages =
-          element.$type === 'bpmn:UserTask' ||
-          extension(element, 'zeebe:TaskDefinition')?.type === 'case-route';
-        if (!entersStages) continue;
+        if (element.$type !== 'bpmn:UserTask' && jobType !== 'case-route') continue;
         for (const { key = '', value } of headers) {
           if (!key.startsWith(STAGE_HEADER_PREFIX)) continue;
           if (key === STAGE_HEADER_PREFIX)
